@@ -1,0 +1,2 @@
+//! kiln: a static-graph deep-learning compiler.
+pub use kiln_ir as ir;
