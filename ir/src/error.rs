@@ -41,12 +41,9 @@ impl fmt::Display for SourceLoc {
 pub enum TypeError {
     #[error("expected {expected} operand(s), found {found}")]
     Arity { expected: String, found: usize },
-    #[error("{what} must be {expected}, found {found}")]
-    DType {
-        what: String,
-        expected: String,
-        found: String,
-    },
+    /// "`what` must be `expected`, found `found`".
+    #[error("{0}")]
+    DType(String),
     #[error("{0}")]
     Shape(String),
     #[error("{0}")]

@@ -40,11 +40,10 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
         Op::Binary(b) => {
             let (x, y) = (&operands[0], &operands[1]);
             if x.dtype != y.dtype {
-                return Err(TypeError::DType {
-                    what: "both operands".into(),
-                    expected: format!("of one dtype (lhs is {})", x.dtype),
-                    found: y.dtype.to_string(),
-                });
+                return Err(TypeError::DType(format!(
+                    "both operands must be of one dtype, found {} and {}",
+                    x.dtype, y.dtype
+                )));
             }
             if x.shape != y.shape {
                 return Err(TypeError::Shape(format!(
@@ -67,11 +66,10 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
                 return Err(dtype_err("the condition", "f32 (0/1)", c));
             }
             if a.dtype != b.dtype {
-                return Err(TypeError::DType {
-                    what: "both branches".into(),
-                    expected: format!("of one dtype (the first is {})", a.dtype),
-                    found: b.dtype.to_string(),
-                });
+                return Err(TypeError::DType(format!(
+                    "both branches must be of one dtype, found {} and {}",
+                    a.dtype, b.dtype
+                )));
             }
             if c.shape != a.shape || a.shape != b.shape {
                 return Err(TypeError::Shape(format!(
@@ -303,7 +301,7 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
                     "batch sizes differ: input {n}, output gradient {dn}"
                 )));
             }
-            if p.groups == 0 || c % p.groups != 0 {
+            if p.groups == 0 || !c.is_multiple_of(p.groups) {
                 return Err(TypeError::Attribute(format!(
                     "groups = {} must divide the {c} input channels",
                     p.groups
@@ -370,11 +368,7 @@ fn check_arity(op: &Op, found: usize) -> Result<(), TypeError> {
 }
 
 fn dtype_err(what: &str, expected: &str, found: &TensorType) -> TypeError {
-    TypeError::DType {
-        what: what.into(),
-        expected: expected.into(),
-        found: found.to_string(),
-    }
+    TypeError::DType(format!("{what} must be {expected}, found {found}"))
 }
 
 fn axis_in(axis: usize, rank: usize, what: &str) -> Result<(), TypeError> {
@@ -438,7 +432,7 @@ fn nchw(t: &TensorType, what: &str) -> Result<[usize; 4], TypeError> {
 }
 
 fn check_conv(p: &ConvParams, c: usize, o: usize, cg: usize) -> Result<(), TypeError> {
-    if p.groups == 0 || c % p.groups != 0 || o % p.groups != 0 {
+    if p.groups == 0 || !c.is_multiple_of(p.groups) || !o.is_multiple_of(p.groups) {
         return Err(TypeError::Attribute(format!(
             "groups = {} must divide both the {c} input and the {o} output channels",
             p.groups

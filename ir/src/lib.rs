@@ -48,6 +48,7 @@
 //! every optimized result is checked against it.
 
 pub mod builder;
+pub mod cost;
 pub mod dtype;
 pub mod error;
 pub mod graph;
@@ -55,6 +56,7 @@ pub mod id;
 pub mod infer;
 pub mod literal;
 pub mod op;
+pub mod plan;
 pub mod shape;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
@@ -68,3 +70,6 @@ pub use infer::infer;
 pub use literal::{Float, Literal, LiteralData};
 pub use op::{BinaryOp, ConvParams, Init, Op, OpClass, PoolParams, ReduceOp, UnaryOp};
 pub use shape::{Shape, TensorType};
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -481,11 +481,9 @@ impl GraphBuilder {
             DType::F32 => Literal::scalar_f32(value),
             DType::I32 => {
                 if value.fract() != 0.0 || !value.is_finite() {
-                    let err = TypeError::DType {
-                        what: "a scalar combined with an i32 tensor".into(),
-                        expected: "a whole number".into(),
-                        found: value.to_string(),
-                    };
+                    let err = TypeError::DType(format!(
+                        "a scalar combined with an i32 tensor must be a whole number, found {value}"
+                    ));
                     self.record("const", &[], loc, err);
                     return self.poisoned();
                 }
