@@ -303,7 +303,7 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
                     "batch sizes differ: input {n}, output gradient {dn}"
                 )));
             }
-            if p.groups == 0 || c % p.groups != 0 {
+            if p.groups == 0 || !c.is_multiple_of(p.groups) {
                 return Err(TypeError::Attribute(format!(
                     "groups = {} must divide the {c} input channels",
                     p.groups
@@ -438,7 +438,7 @@ fn nchw(t: &TensorType, what: &str) -> Result<[usize; 4], TypeError> {
 }
 
 fn check_conv(p: &ConvParams, c: usize, o: usize, cg: usize) -> Result<(), TypeError> {
-    if p.groups == 0 || c % p.groups != 0 || o % p.groups != 0 {
+    if p.groups == 0 || !c.is_multiple_of(p.groups) || !o.is_multiple_of(p.groups) {
         return Err(TypeError::Attribute(format!(
             "groups = {} must divide both the {c} input and the {o} output channels",
             p.groups

@@ -88,6 +88,8 @@ impl GraphBuilder {
     }
 
     /// Finishes building: the graph, or the first mistake made while building it.
+    // One error per graph built: its size does not matter, and unboxed it reads better.
+    #[allow(clippy::result_large_err)]
     pub fn build(self) -> Result<Graph, BuildError> {
         let state = self.state.into_inner();
         match state.error {
