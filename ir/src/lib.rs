@@ -55,6 +55,7 @@ pub mod id;
 pub mod infer;
 pub mod literal;
 pub mod op;
+pub mod random;
 pub mod shape;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
