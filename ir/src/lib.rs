@@ -50,6 +50,7 @@
 pub mod builder;
 pub mod dtype;
 pub mod error;
+pub mod eval;
 pub mod graph;
 pub mod id;
 pub mod infer;
@@ -63,6 +64,7 @@ pub use dtype::DType;
 pub use error::{
     BuildError, Error, EvalError, ParseError, SourceLoc, TypeError, VerifyError, VerifyErrors,
 };
+pub use eval::{Array, Element, Env, Value, eval_op, evaluate, evaluate_all};
 pub use graph::{Graph, Node};
 pub use id::NodeId;
 pub use infer::infer;
