@@ -54,6 +54,7 @@ pub mod eval;
 pub mod graph;
 pub mod id;
 pub mod infer;
+pub mod init;
 pub mod literal;
 pub mod op;
 pub mod random;
