@@ -88,12 +88,21 @@ impl GraphBuilder {
             })
             .max()
             .unwrap_or(1);
-        GraphBuilder { state: RefCell::new(State { graph, error: None, next_seed }) }
+        GraphBuilder {
+            state: RefCell::new(State {
+                graph,
+                error: None,
+                next_seed,
+            }),
+        }
     }
 
     /// A handle to an existing node of the graph; `None` if there is no such node.
     pub fn tensor(&self, id: NodeId) -> Option<Tensor<'_>> {
-        self.state.borrow().graph.contains(id).then_some(Tensor { b: self, id: Some(id) })
+        self.state.borrow().graph.contains(id).then_some(Tensor {
+            b: self,
+            id: Some(id),
+        })
     }
 
     /// Runs `f` on the graph being built, for edits the DSL does not offer
