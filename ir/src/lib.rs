@@ -56,6 +56,9 @@ pub mod infer;
 pub mod literal;
 pub mod op;
 pub mod shape;
+pub mod text;
+
+pub use text::parse;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
 pub use dtype::DType;
