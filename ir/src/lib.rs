@@ -57,8 +57,10 @@ pub mod literal;
 pub mod op;
 pub mod shape;
 pub mod text;
+pub mod verify;
 
 pub use text::parse;
+pub use verify::verify;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
 pub use dtype::DType;

@@ -103,3 +103,4 @@ mod print;
 
 pub use parse::parse;
 pub use print::node_line;
+pub(crate) use print::write_graph;
