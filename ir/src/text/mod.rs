@@ -1,4 +1,4 @@
-//! The `.kir` text form of a graph: printer and parser.
+//! The `.kir` text form of a graph: printer, parser and Graphviz output.
 //!
 //! Graphs are printed to be read by people (dumps between compiler passes,
 //! snapshot tests, error messages) and parsed back to write test inputs by
@@ -97,10 +97,12 @@
 //! [`Graph`]: crate::Graph
 
 mod attrs;
+mod dot;
 mod lexer;
 mod parse;
 mod print;
 
+pub use dot::to_dot;
 pub use parse::parse;
 pub use print::node_line;
 pub(crate) use print::write_graph;
