@@ -1,0 +1,115 @@
+//! Constant folding.
+
+use crate::error::PassError;
+use crate::pass::{Changed, Pass, PassCx};
+use kiln_ir::eval::{Value, eval_op};
+use kiln_ir::{Graph, Literal, NodeId, Op};
+
+/// Replaces a node whose operands are all constants by a constant holding its
+/// value, computed by the reference evaluator (`kiln_ir::eval`), so folding
+/// means exactly what running would.
+///
+/// Only results of at most `PassCx::fold_budget` elements are folded: folding
+/// `broadcast(const 0.0)` to a `[128, 256]` literal would bloat the graph and
+/// its text for no gain. `broadcast` is never folded for the same reason (it
+/// costs nothing at run time: it becomes a view). Sources, sinks and random ops
+/// are left alone.
+pub struct ConstantFold;
+
+impl Pass for ConstantFold {
+    fn name(&self) -> &'static str {
+        "constant-fold"
+    }
+
+    fn run(&self, graph: &mut Graph, cx: &mut PassCx) -> Result<Changed, PassError> {
+        let order = graph
+            .topo_order()
+            .map_err(|_| PassError::Precondition("the graph has a cycle".into()))?;
+        let mut changed = false;
+        for id in order {
+            let node = graph.node(id);
+            let foldable = !node.op.is_source()
+                && !node.op.is_sink()
+                && !matches!(
+                    node.op,
+                    Op::Broadcast { .. } | Op::RandomUniform { .. } | Op::RandomBernoulli { .. }
+                )
+                && node.ty.shape.numel() <= cx.fold_budget;
+            if !foldable {
+                continue;
+            }
+            let operands = graph.operands(id);
+            let Some(values) = const_values(graph, &operands) else {
+                continue;
+            };
+            let refs: Vec<&Value<f32>> = values.iter().collect();
+            let value = eval_op(id, &node.op, &node.ty, &refs)?;
+            let literal = to_literal(&value);
+            let ty = literal.ty();
+            graph.rewrite(id, Op::Const { value: literal }, ty, &[]);
+            changed = true;
+        }
+        Ok(Changed::from_bool(changed))
+    }
+}
+
+/// The values of `operands` if every one is a constant.
+fn const_values(graph: &Graph, operands: &[NodeId]) -> Option<Vec<Value<f32>>> {
+    operands
+        .iter()
+        .map(|&o| match graph.op(o) {
+            Op::Const { value } => Some(Value::from_literal(value)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn to_literal(value: &Value<f32>) -> Literal {
+    let lit = match value {
+        Value::Float(a) => Literal::f32(a.shape.clone(), a.data.clone()),
+        Value::Int(a) => Literal::i32(a.shape.clone(), a.data.clone()),
+    };
+    lit.expect("the evaluator returns as many elements as the shape holds")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::check_pass;
+
+    #[test]
+    fn folds_small_constant_expressions_only() {
+        check_pass!("constant-fold", r#"
+graph g {
+  %0: f32[2] = input "x"
+  %1: f32[] = const 2.0
+  %2: f32[] = const 3.0
+  %3: f32[] = mul %1, %2
+  %4: f32[2] = broadcast %3
+  %5: f32[2] = add %0, %4
+  %6: f32[300] = broadcast %1
+  %7: f32[300] = exp %6
+  %8: f32[2] = const [1.0, 4.0]
+  %9: f32[2] = sqrt %8
+  output "y" = %5
+  output "z" = %7
+  output "w" = %9
+}
+"#, @r#"
+        graph g {
+          %0: f32[2] = input "x"
+          %1: f32[] = const 2.0
+          %2: f32[] = const 3.0
+          %3: f32[] = const 6.0
+          %4: f32[2] = broadcast %3
+          %5: f32[2] = add %0, %4
+          %6: f32[300] = broadcast %1
+          %7: f32[300] = exp %6
+          %8: f32[2] = const [1.0, 4.0]
+          %9: f32[2] = const [1.0, 2.0]
+          output "y" = %5
+          output "z" = %7
+          output "w" = %9
+        }
+        "#);
+    }
+}
