@@ -276,7 +276,7 @@ fn step<'g>(
             // reshape: flatten, or split the first dim in two
             let n: usize = dims.iter().product();
             if dice.pick(2) == 0 || rank >= 4 {
-                x.reshape(&[n])
+                x.reshape(&[n]).detach()
             } else {
                 let mut d = dims.clone();
                 d.insert(0, 1);

@@ -52,7 +52,7 @@ pub fn vjp<'g>(
         Op::Reduce { op, axes, keepdims } => {
             Ok(vec![Some(reduce(*op, axes, *keepdims, xs[0], out, g))])
         }
-        Op::ArgMax { .. } | Op::OneHot { .. } => Ok(vec![None]),
+        Op::ArgMax { .. } | Op::OneHot { .. } | Op::StopGradient => Ok(vec![None]),
         Op::Reshape { .. } => one(g.reshape(&xs[0].dims())),
         Op::Permute { perm } => {
             let mut inverse = vec![0; perm.len()];
@@ -170,6 +170,7 @@ pub fn is_differentiable(op: &Op) -> bool {
         Op::Cast { to } => *to == DType::F32,
         Op::ArgMax { .. }
         | Op::OneHot { .. }
+        | Op::StopGradient
         | Op::RandomUniform { .. }
         | Op::RandomBernoulli { .. } => false,
         op => !op.is_source(),

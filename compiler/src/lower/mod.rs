@@ -161,6 +161,7 @@ impl<'g> Lowering<'g> {
                 }
             },
             Op::Permute { perm } => views::permute(&args[0], perm),
+            Op::StopGradient => args[0].clone(),
             Op::Broadcast { shape } => views::broadcast(&args[0], shape),
             Op::Slice {
                 axis, start, step, ..

@@ -14,6 +14,10 @@ use kiln_ir::{Graph, Literal, NodeId, Op};
 /// its text for no gain. `broadcast` is never folded for the same reason (it
 /// costs nothing at run time: it becomes a view). Sources, sinks and random ops
 /// are left alone.
+///
+/// Splats fold at any size: an elementwise op whose operands are all constant
+/// splats (`broadcast(const 2.0)`, or constants whose elements are all equal)
+/// becomes `broadcast(const result)`, computed on one element.
 pub struct ConstantFold;
 
 impl Pass for ConstantFold {
@@ -35,10 +39,35 @@ impl Pass for ConstantFold {
                     Op::Broadcast { .. } | Op::RandomUniform { .. } | Op::RandomBernoulli { .. }
                 )
                 && node.ty.shape.numel() <= cx.fold_budget;
+            let operands = graph.operands(id);
+            if is_elementwise(&node.op)
+                && !operands
+                    .iter()
+                    .all(|&o| matches!(graph.op(o), Op::Const { .. }))
+                && let Some(scalar) = splat_result(graph, id, &operands)?
+            {
+                let ty = graph.ty(id).clone();
+                let c = graph.add_typed(
+                    Op::Const {
+                        value: scalar.clone(),
+                    },
+                    scalar.ty(),
+                    &[],
+                );
+                graph.rewrite(
+                    id,
+                    Op::Broadcast {
+                        shape: ty.shape.clone(),
+                    },
+                    ty,
+                    &[c],
+                );
+                changed = true;
+                continue;
+            }
             if !foldable {
                 continue;
             }
-            let operands = graph.operands(id);
             let Some(values) = const_values(graph, &operands) else {
                 continue;
             };
@@ -51,6 +80,48 @@ impl Pass for ConstantFold {
         }
         Ok(Changed::from_bool(changed))
     }
+}
+
+fn is_elementwise(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast { .. }
+    )
+}
+
+/// The one element of a constant splat: a constant whose elements are all
+/// equal, or a broadcast or reshape of one.
+fn splat(graph: &Graph, id: NodeId) -> Option<Literal> {
+    match graph.op(id) {
+        Op::Const { value } => {
+            let v = value.splat_value()?;
+            Some(match value.dtype() {
+                kiln_ir::DType::F32 => Literal::scalar_f32(v as f32),
+                kiln_ir::DType::I32 => Literal::scalar_i32(v as i32),
+            })
+        }
+        Op::Broadcast { .. } | Op::Reshape { .. } => splat(graph, graph.operands(id)[0]),
+        _ => None,
+    }
+}
+
+/// The scalar result of elementwise node `id` if all its operands are splats.
+fn splat_result(
+    graph: &Graph,
+    id: NodeId,
+    operands: &[NodeId],
+) -> Result<Option<Literal>, PassError> {
+    let Some(scalars) = operands
+        .iter()
+        .map(|&o| splat(graph, o))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Ok(None);
+    };
+    let values: Vec<Value<f32>> = scalars.iter().map(Value::from_literal).collect();
+    let refs: Vec<&Value<f32>> = values.iter().collect();
+    let out = kiln_ir::TensorType::new(graph.ty(id).dtype, kiln_ir::Shape::scalar());
+    Ok(Some(to_literal(&eval_op(id, graph.op(id), &out, &refs)?)))
 }
 
 /// The values of `operands` if every one is a constant.
@@ -100,12 +171,13 @@ graph g {
           %1: f32[] = const 2.0
           %2: f32[] = const 3.0
           %3: f32[] = const 6.0
-          %4: f32[2] = broadcast %3
-          %5: f32[2] = add %0, %4
-          %6: f32[300] = broadcast %1
-          %7: f32[300] = exp %6
           %8: f32[2] = const [1.0, 4.0]
           %9: f32[2] = const [1.0, 2.0]
+          %13: f32[] = const 7.389056
+          %4: f32[2] = broadcast %3
+          %5: f32[2] = add %0, %4
+          %7: f32[300] = broadcast %13
+          %6: f32[300] = broadcast %1
           output "y" = %5
           output "z" = %7
           output "w" = %9

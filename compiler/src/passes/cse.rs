@@ -83,11 +83,11 @@ graph g {
         graph g {
           %0: f32[2] = input "x"
           %1: f32[2] = input "y"
+          %6: f32[] = const 2.0
           %2: f32[2] = add %0, %1
+          %8: f32[2] = mul %2, %2
           %4: f32[2] = sub %0, %1
           %5: f32[2] = sub %1, %0
-          %6: f32[] = const 2.0
-          %8: f32[2] = mul %2, %2
           %9: f32[2] = mul %4, %5
           output "a" = %8
           output "b" = %9

@@ -87,10 +87,10 @@ graph g {
         graph g {
           %0: f32[4,8] = input "a"
           %1: f32[16,8] = input "w"
-          %2: f32[8,16] = permute %1 perm=[1,0]
           %3: f32[4,16] = matmul %0, %1 transpose_rhs=true
-          %4: f32[8,4] = permute %0 perm=[1,0]
           %5: f32[8,16] = matmul %0, %3 transpose_lhs=true
+          %2: f32[8,16] = permute %1 perm=[1,0]
+          %4: f32[8,4] = permute %0 perm=[1,0]
           output "y" = %5
         }
         "#);

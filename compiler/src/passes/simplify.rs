@@ -303,9 +303,13 @@ graph g {
         graph g {
           %0: f32[2,3] = input "x"
           %1: f32[] = const 0.0
+          %4: f32[] = const 1.0
+          %19: f32[] = const 0.0
+          %9: f32[2,3] = broadcast %19
+          %14: f32[1,3,2] = reshape %0
+          %15: f32[3,2] = reshape %14
           %2: f32[2,3] = broadcast %1
           %3: f32[2,3] = add %0, %2
-          %4: f32[] = const 1.0
           %5: f32[2,3] = broadcast %4
           %6: f32[2,3] = mul %5, %0
           %7: f32[2,3] = neg %0
@@ -314,10 +318,6 @@ graph g {
           %11: f32[2,3] = permute %10 perm=[1,0]
           %12: f32[6] = reshape %0
           %13: f32[3,2] = reshape %0
-          %14: f32[1,3,2] = reshape %0
-          %15: f32[3,2] = reshape %14
-          %19: f32[] = const 0.0
-          %9: f32[2,3] = broadcast %19
           output "a" = %0
           output "b" = %9
           output "c" = %15

@@ -59,7 +59,8 @@ pub(crate) fn attribute_names(op: &str) -> Option<&'static [&'static str]> {
     const CONV: &[&str] = &["stride", "padding", "dilation", "groups"];
     const POOL: &[&str] = &["kernel", "stride", "padding"];
     Some(match op {
-        "input" | "const" | "where" | "cast" | "reshape" | "broadcast" | "one_hot" => &[],
+        "input" | "const" | "where" | "cast" | "reshape" | "stop_gradient" | "broadcast"
+        | "one_hot" => &[],
         "param" | "state" => &["init"],
         "iota" | "concat" | "gather" | "scatter_add" => &["axis"],
         "argmax" => &["axis", "keepdims"],
@@ -239,6 +240,7 @@ pub(crate) fn build_op(text: OpText<'_>, attrs: &mut Attrs<'_>) -> Result<Op, Pa
             axis: attrs.usize("axis")?,
             keepdims: attrs.flag("keepdims")?,
         },
+        "stop_gradient" => Op::StopGradient,
         "reshape" => Op::Reshape {
             shape: ty.shape.clone(),
         },

@@ -277,7 +277,7 @@ impl<'a> Lexer<'a> {
         &self.src[start..end]
     }
 
-    /// `-` starts a negative number or `-inf`.
+    /// `-` starts a negative number, `-inf` or `-nan` (a NaN with its sign bit set).
     fn negative(&mut self, pos: Pos) -> Result<Token<'a>, ParseError> {
         let start = self.offset();
         self.bump();
@@ -287,11 +287,11 @@ impl<'a> Lexer<'a> {
             }
             Some(c) if is_ident_start(c) => {
                 let word = self.take_while(is_ident_char);
-                if word != "inf" {
-                    return Err(pos.error("a number or `-inf`", format!("`-{word}`")));
+                if word != "inf" && word != "nan" {
+                    return Err(pos.error("a number, `-inf` or `-nan`", format!("`-{word}`")));
                 }
             }
-            _ => return Err(pos.error("a number or `-inf` after `-`", "`-` alone")),
+            _ => return Err(pos.error("a number, `-inf` or `-nan` after `-`", "`-` alone")),
         }
         let end = self.offset();
         Ok(Token::Number(&self.src[start..end]))

@@ -183,6 +183,7 @@ fn attributes(op: &Op) -> Vec<(&'static str, String)> {
         | Op::Where
         | Op::Cast { .. }
         | Op::Reshape { .. }
+        | Op::StopGradient
         | Op::Broadcast { .. }
         | Op::OneHot { .. } => {}
     }

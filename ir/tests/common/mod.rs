@@ -73,6 +73,7 @@ pub fn movement() -> Graph {
     let b = GraphBuilder::new("movement");
     let x = b.input("x", &[2, 3, 4]);
     x.reshape(&[6, 4]);
+    x.detach();
     x.permute(&[2, 0, 1]);
     let bias = b.param("bias", &[4], Init::Zeros);
     bias.broadcast_to(&[2, 3, 4]);
