@@ -163,6 +163,18 @@ impl<'a> PassManager<'a> {
                 valid: passes::names(),
             });
         };
+        self.run_pass(pass.as_ref(), graph, report)
+    }
+
+    /// Runs one pass that need not be in the pass table (tests use this to
+    /// check how the manager reports a pass that breaks the graph), with the
+    /// same verification, recording, dumping and observing as a pipeline pass.
+    pub fn run_pass(
+        &mut self,
+        pass: &dyn crate::pass::Pass,
+        graph: &mut Graph,
+        report: &mut Report,
+    ) -> Result<Changed, CompileError> {
         let before_text = self.dumper.as_ref().map(|_| graph.to_string());
         let nodes_before = graph.len();
         let start = Instant::now();
