@@ -10,7 +10,8 @@
 use kiln_compiler::autodiff::differentiate;
 use kiln_ir::eval::{Array, Env, Value, evaluate_all};
 use kiln_ir::{
-    BinaryOp, ConvParams, DType, Graph, GraphBuilder, Init, Literal, NodeId, Op, PoolParams, Shape, Tensor, UnaryOp,
+    BinaryOp, ConvParams, DType, Graph, GraphBuilder, Init, Literal, NodeId, Op, PoolParams, Shape,
+    Tensor, UnaryOp,
 };
 use proptest::prelude::*;
 
@@ -46,16 +47,27 @@ impl Rng {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(24)
 }
 
 /// Checks the gradients of `sum(f(params) * R)` with respect to params of
 /// `shapes`, with values from `domain`.
-fn check(seed: u64, shapes: &[&[usize]], domain: Domain, f: impl for<'g> Fn(&'g GraphBuilder, &[Tensor<'g>]) -> Tensor<'g>) -> Result<(), TestCaseError> {
+fn check(
+    seed: u64,
+    shapes: &[&[usize]],
+    domain: Domain,
+    f: impl for<'g> Fn(&'g GraphBuilder, &[Tensor<'g>]) -> Tensor<'g>,
+) -> Result<(), TestCaseError> {
     let mut rng = Rng(seed);
     let b = GraphBuilder::new("check");
-    let params: Vec<Tensor<'_>> =
-        shapes.iter().enumerate().map(|(i, s)| b.param(&format!("p{i}"), s, Init::Zeros)).collect();
+    let params: Vec<Tensor<'_>> = shapes
+        .iter()
+        .enumerate()
+        .map(|(i, s)| b.param(&format!("p{i}"), s, Init::Zeros))
+        .collect();
     let y = f(&b, &params);
     let dims = y.dims();
     let n: usize = dims.iter().product();
@@ -66,16 +78,21 @@ fn check(seed: u64, shapes: &[&[usize]], domain: Domain, f: impl for<'g> Fn(&'g 
     let loss_id = loss.id().expect("valid");
     let param_ids: Vec<NodeId> = params.iter().map(|p| p.id().expect("valid")).collect();
     let mut graph = b.build().map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let grads = differentiate(&mut graph, loss_id, &param_ids).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let grads = differentiate(&mut graph, loss_id, &param_ids)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     kiln_ir::verify(&graph).map_err(|e| TestCaseError::fail(format!("{e}\n{graph}")))?;
 
     let mut store: Env<f64> = Env::new();
     for (i, s) in shapes.iter().enumerate() {
         let len: usize = s.iter().product();
         let data = (0..len).map(|_| rng.value(domain)).collect();
-        store.insert(format!("p{i}"), Value::Float(Array::new(Shape::from(*s), data).expect("sizes match")));
+        store.insert(
+            format!("p{i}"),
+            Value::Float(Array::new(Shape::from(*s), data).expect("sizes match")),
+        );
     }
-    let values = evaluate_all(&graph, &Env::new(), &store).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let values = evaluate_all(&graph, &Env::new(), &store)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
     let loss_at = |store: &Env<f64>| -> f64 {
         let v = evaluate_all(&graph, &Env::new(), store).expect("evaluates");
         v[&loss_id].to_f64_vec()[0]
@@ -262,7 +279,11 @@ fn stop_gradient_ops_are_reported_and_detach_blocks_gradient() {
         let (l, p) = (loss.id().expect("valid"), x.id().expect("valid"));
         let mut graph = b.build().expect("valid");
         let err = differentiate(&mut graph, l, &[p]).expect_err("no gradient through it");
-        assert!(err.to_string().contains(&format!("passes through `{}`", op.name())), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("passes through `{}`", op.name())),
+            "{err}"
+        );
     }
     // d/dx sum(detach(x) * x) = detach(x) = x, not 2x.
     let b = GraphBuilder::new("g");
@@ -273,7 +294,10 @@ fn stop_gradient_ops_are_reported_and_detach_blocks_gradient() {
     let mut graph = b.build().expect("valid");
     let g = differentiate(&mut graph, l, &[p]).expect("differentiable")[0];
     let mut store: Env<f64> = Env::new();
-    store.insert("x".into(), Value::Float(Array::new(Shape::from([3]), vec![1.0, -2.0, 3.0]).expect("3")));
+    store.insert(
+        "x".into(),
+        Value::Float(Array::new(Shape::from([3]), vec![1.0, -2.0, 3.0]).expect("3")),
+    );
     let values = evaluate_all(&graph, &Env::new(), &store).expect("evaluates");
     assert_eq!(values[&g].to_f64_vec(), vec![1.0, -2.0, 3.0]);
 }
