@@ -19,6 +19,8 @@
 pub mod autodiff;
 pub mod dump;
 pub mod error;
+#[cfg(feature = "testing")]
+pub mod gradcheck;
 pub mod lower;
 pub mod manager;
 pub mod pass;

@@ -8,43 +8,13 @@
 //! `(loss(p + h) - loss(p - h)) / 2h` element by element.
 
 use kiln_compiler::autodiff::differentiate;
+use kiln_compiler::gradcheck::{self, Domain};
 use kiln_ir::eval::{Array, Env, Value, evaluate_all};
 use kiln_ir::{
-    BinaryOp, ConvParams, DType, Graph, GraphBuilder, Init, Literal, NodeId, Op, PoolParams, Shape,
-    Tensor, UnaryOp,
+    BinaryOp, ConvParams, DType, Graph, GraphBuilder, Init, Literal, Op, PoolParams, Shape, Tensor,
+    UnaryOp,
 };
 use proptest::prelude::*;
-
-/// Where parameter values are drawn from.
-#[derive(Clone, Copy)]
-enum Domain {
-    /// Uniform in ±[0.2, 2].
-    Any,
-    /// Uniform in [0.3, 2].
-    Positive,
-}
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn value(&mut self, domain: Domain) -> f64 {
-        match domain {
-            Domain::Positive => 0.3 + 1.7 * self.next(),
-            Domain::Any => {
-                let m = 0.2 + 1.8 * self.next();
-                if self.next() < 0.5 { -m } else { m }
-            }
-        }
-    }
-}
 
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
@@ -53,74 +23,14 @@ fn cases() -> u32 {
         .unwrap_or(24)
 }
 
-/// Checks the gradients of `sum(f(params) * R)` with respect to params of
-/// `shapes`, with values from `domain`.
+/// The gradient check as a proptest failure.
 fn check(
     seed: u64,
     shapes: &[&[usize]],
     domain: Domain,
     f: impl for<'g> Fn(&'g GraphBuilder, &[Tensor<'g>]) -> Tensor<'g>,
 ) -> Result<(), TestCaseError> {
-    let mut rng = Rng(seed);
-    let b = GraphBuilder::new("check");
-    let params: Vec<Tensor<'_>> = shapes
-        .iter()
-        .enumerate()
-        .map(|(i, s)| b.param(&format!("p{i}"), s, Init::Zeros))
-        .collect();
-    let y = f(&b, &params);
-    let dims = y.dims();
-    let n: usize = dims.iter().product();
-    let proj: Vec<f32> = (0..n).map(|_| rng.value(Domain::Any) as f32).collect();
-    let r = b.literal(Literal::f32(dims.clone(), proj).expect("sizes match"));
-    let loss = (y * r).sum_all();
-    b.output("loss", loss);
-    let loss_id = loss.id().expect("valid");
-    let param_ids: Vec<NodeId> = params.iter().map(|p| p.id().expect("valid")).collect();
-    let mut graph = b.build().map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let grads = differentiate(&mut graph, loss_id, &param_ids)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    kiln_ir::verify(&graph).map_err(|e| TestCaseError::fail(format!("{e}\n{graph}")))?;
-
-    let mut store: Env<f64> = Env::new();
-    for (i, s) in shapes.iter().enumerate() {
-        let len: usize = s.iter().product();
-        let data = (0..len).map(|_| rng.value(domain)).collect();
-        store.insert(
-            format!("p{i}"),
-            Value::Float(Array::new(Shape::from(*s), data).expect("sizes match")),
-        );
-    }
-    let values = evaluate_all(&graph, &Env::new(), &store)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let loss_at = |store: &Env<f64>| -> f64 {
-        let v = evaluate_all(&graph, &Env::new(), store).expect("evaluates");
-        v[&loss_id].to_f64_vec()[0]
-    };
-    let h = 1e-6;
-    for (i, &g) in grads.iter().enumerate() {
-        let analytic = values[&g].to_f64_vec();
-        let name = format!("p{i}");
-        for (k, &ad) in analytic.iter().enumerate() {
-            let mut plus = store.clone();
-            let mut minus = store.clone();
-            nudge(&mut plus, &name, k, h);
-            nudge(&mut minus, &name, k, -h);
-            let fd = (loss_at(&plus) - loss_at(&minus)) / (2.0 * h);
-            let tol = 1e-5 * (1.0 + ad.abs().max(fd.abs()));
-            prop_assert!(
-                (ad - fd).abs() <= tol,
-                "d loss / d {name}[{k}]: autodiff {ad}, finite differences {fd}\n{graph}"
-            );
-        }
-    }
-    Ok(())
-}
-
-fn nudge(store: &mut Env<f64>, name: &str, k: usize, h: f64) {
-    if let Some(Value::Float(a)) = store.get_mut(name) {
-        a.data[k] += h;
-    }
+    gradcheck::check(seed, shapes, domain, f).map_err(TestCaseError::fail)
 }
 
 /// A small shape of rank 1-3.
@@ -240,33 +150,6 @@ proptest! {
         let y = kiln_ir::infer(&Op::AvgPool2d(p), &[kiln_ir::TensorType::f32(x)]).expect("valid").shape.0;
         check(seed, &[&y], Domain::Any, |b, t| b.apply(Op::AvgPool2dGrad { pool: p, input_hw: [5, 4] }, &[t[0]]))?;
     }
-
-    #[test]
-    fn composites(seed in any::<u64>(), rows in 1usize..4, classes in 2usize..6) {
-        check(seed, &[&[rows, classes]], Domain::Any, |_, p| softmax(p[0]))?;
-        check(seed, &[&[rows, classes]], Domain::Any, |_, p| log_softmax(p[0]))?;
-        check(seed, &[&[rows, classes]], Domain::Any, |b, p| {
-            let labels: Vec<i32> = (0..rows).map(|i| (i % classes) as i32).collect();
-            let y = b.literal(Literal::i32([rows], labels).expect("one per row"));
-            let picked = (y.one_hot(classes) * log_softmax(p[0])).sum(-1);
-            -picked.mean_all()
-        })?;
-        check(seed, &[&[rows, classes], &[classes], &[classes]], Domain::Any, |_, p| {
-            let centered = p[0] - p[0].mean_keepdim(-1);
-            let var = (centered * centered).mean_keepdim(-1);
-            centered * (var + 1e-5).rsqrt() * p[1] + p[2]
-        })?;
-    }
-}
-
-fn softmax(x: Tensor<'_>) -> Tensor<'_> {
-    let e = (x - x.max_keepdim(-1).detach()).exp();
-    e / e.sum_keepdim(-1)
-}
-
-fn log_softmax(x: Tensor<'_>) -> Tensor<'_> {
-    let s = x - x.max_keepdim(-1).detach();
-    s - s.exp().sum_keepdim(-1).log()
 }
 
 #[test]
