@@ -28,7 +28,7 @@ fn config(name: &str) -> TrainConfig {
     let adam = |weight_decay, decoupled| Optimizer::Adam {
         lr: 0.125,
         beta1: 0.875,
-        beta2: 0.9990234375,
+        beta2: 1.0 - 1.0 / 1024.0,
         eps: 1e-8,
         weight_decay,
         decoupled,
