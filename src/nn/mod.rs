@@ -8,17 +8,21 @@
 
 pub mod attention;
 pub mod conv;
+pub mod dropout;
 pub mod embedding;
 pub mod functional;
 pub mod layer_norm;
 pub mod linear;
 pub mod lstm;
+pub mod recurrent;
 pub mod transformer;
 
 pub use attention::{MultiHeadAttention, causal_mask, scaled_dot_product_attention};
 pub use conv::Conv2d;
+pub use dropout::{Dropout, Mode};
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use lstm::{Lstm, LstmOutput};
+pub use recurrent::{Gru, Rnn};
 pub use transformer::TransformerEncoderLayer;
