@@ -51,12 +51,15 @@ pub mod builder;
 pub mod cost;
 pub mod dtype;
 pub mod error;
+pub mod eval;
 pub mod graph;
 pub mod id;
 pub mod infer;
+pub mod init;
 pub mod literal;
 pub mod op;
 pub mod plan;
+pub mod random;
 pub mod shape;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
@@ -64,6 +67,7 @@ pub use dtype::DType;
 pub use error::{
     BuildError, Error, EvalError, ParseError, SourceLoc, TypeError, VerifyError, VerifyErrors,
 };
+pub use eval::{Array, Element, Env, Value, eval_op, evaluate, evaluate_all};
 pub use graph::{Graph, Node};
 pub use id::NodeId;
 pub use infer::infer;

@@ -77,6 +77,40 @@ impl GraphBuilder {
         }
     }
 
+    /// A builder that extends an existing graph (compiler passes such as
+    /// autodiff write their new nodes with the DSL this way).
+    pub fn from_graph(graph: Graph) -> GraphBuilder {
+        let next_seed = graph
+            .nodes()
+            .filter_map(|n| match n.op {
+                Op::RandomUniform { seed, .. } | Op::RandomBernoulli { seed, .. } => Some(seed + 1),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(1);
+        GraphBuilder {
+            state: RefCell::new(State {
+                graph,
+                error: None,
+                next_seed,
+            }),
+        }
+    }
+
+    /// A handle to an existing node of the graph; `None` if there is no such node.
+    pub fn tensor(&self, id: NodeId) -> Option<Tensor<'_>> {
+        self.state.borrow().graph.contains(id).then_some(Tensor {
+            b: self,
+            id: Some(id),
+        })
+    }
+
+    /// Runs `f` on the graph being built, for edits the DSL does not offer
+    /// (setting locations, removing sinks).
+    pub fn edit<R>(&self, f: impl FnOnce(&mut Graph) -> R) -> R {
+        f(&mut self.state.borrow_mut().graph)
+    }
+
     /// The graph so far (for inspection while building).
     pub fn graph(&self) -> std::cell::Ref<'_, Graph> {
         std::cell::Ref::map(self.state.borrow(), |s| &s.graph)
@@ -94,6 +128,13 @@ impl GraphBuilder {
             Some(e) => Err(e),
             None => Ok(state.graph),
         }
+    }
+
+    /// The graph and the first mistake, if any: for passes that extend a graph
+    /// and report mistakes their own way.
+    pub fn into_parts(self) -> (Graph, Option<BuildError>) {
+        let state = self.state.into_inner();
+        (state.graph, state.error)
     }
 
     /// A fresh seed for a random op. Deterministic: the n-th random op built gets n.
