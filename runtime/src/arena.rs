@@ -82,10 +82,6 @@ impl AlignedBuf {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The start of the buffer, for kernels. Writing through it requires that
     /// no reference to the buffer's contents is alive.
     pub fn as_mut_ptr(&mut self) -> *mut f32 {

@@ -119,7 +119,11 @@ fn tap(p: &ConvParams, axis: usize, out: usize, k: usize, size: usize) -> Option
 fn valid_range(p: &ConvParams, axis: usize, k: usize, size: usize, outs: usize) -> (usize, usize) {
     let (s, off, pad) = (p.stride[axis], k * p.dilation[axis], p.padding[axis]);
     // Need pad <= out*s + off <= pad + size - 1.
-    let lo = if pad > off { (pad - off).div_ceil(s) } else { 0 };
+    let lo = if pad > off {
+        (pad - off).div_ceil(s)
+    } else {
+        0
+    };
     let hi = if pad + size > off {
         ((pad + size - 1 - off) / s + 1).min(outs)
     } else {
@@ -174,7 +178,8 @@ impl Conv {
                             };
                             seg[..lo].fill(0.0);
                             seg[hi..].fill(0.0);
-                            let start = (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
+                            let start =
+                                (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
                             let src = plane.add(iy * xs[2]);
                             let step = p.stride[1] * xs[3];
                             for (i, v) in seg[lo..hi].iter_mut().enumerate() {
@@ -204,7 +209,8 @@ impl Conv {
                             let Some(iy) = tap(p, 0, oy, ky, d.h) else {
                                 continue;
                             };
-                            let start = (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
+                            let start =
+                                (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
                             let dst = plane.add(iy * xs[2]);
                             let step = p.stride[1] * xs[3];
                             for (i, ox) in (lo..hi).enumerate() {
@@ -395,8 +401,10 @@ impl Conv {
                                         let Some(ix) = tap(p, 1, ox, kx, d.w) else {
                                             continue;
                                         };
-                                        let xp = x.add(n * xs[0] + ci * xs[1] + iy * xs[2] + ix * xs[3]);
-                                        let wp = w.add(o * ws[0] + c * ws[1] + ky * ws[2] + kx * ws[3]);
+                                        let xp =
+                                            x.add(n * xs[0] + ci * xs[1] + iy * xs[2] + ix * xs[3]);
+                                        let wp =
+                                            w.add(o * ws[0] + c * ws[1] + ky * ws[2] + kx * ws[3]);
                                         match kind {
                                             ConvKind::Forward => acc += *xp * *wp,
                                             ConvKind::InputGrad => *xp += *yp * *wp,
@@ -433,8 +441,9 @@ mod tests {
                 for size in 1..9 {
                     for outs in 1..6 {
                         let (lo, hi) = valid_range(&p, axis, k, size, outs);
-                        let want: Vec<usize> =
-                            (0..outs).filter(|&o| tap(&p, axis, o, k, size).is_some()).collect();
+                        let want: Vec<usize> = (0..outs)
+                            .filter(|&o| tap(&p, axis, o, k, size).is_some())
+                            .collect();
                         let got: Vec<usize> = (lo..hi).collect();
                         assert_eq!(got, want, "axis {axis} k {k} size {size} outs {outs}");
                     }

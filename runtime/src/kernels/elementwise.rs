@@ -117,7 +117,7 @@ unsafe fn run1<A: Bits, O: Bits>(
     // below is the only live reference to that memory.
     unsafe {
         if so == 1 && sa == 1 {
-            if o as usize == a as usize {
+            if std::ptr::eq(o.cast::<u8>(), a.cast::<u8>()) {
                 for x in slice::from_raw_parts_mut(o as *mut u32, n) {
                     *x = f(A::from_bits(*x)).to_bits();
                 }
@@ -143,11 +143,7 @@ unsafe fn run1<A: Bits, O: Bits>(
 
 /// `out = f(a, b)` over the walk.
 #[inline(always)]
-unsafe fn map2<A: Bits, B: Bits, O: Bits>(
-    ew: &Ew<3>,
-    bases: &[*mut f32],
-    f: impl Fn(A, B) -> O,
-) {
+unsafe fn map2<A: Bits, B: Bits, O: Bits>(ew: &Ew<3>, bases: &[*mut f32], f: impl Fn(A, B) -> O) {
     let base = ew.ptrs(bases);
     // SAFETY: the walk stays inside the operands (the caller's contract).
     unsafe {
@@ -172,8 +168,8 @@ unsafe fn run2<A: Bits, B: Bits, O: Bits>(
     unsafe {
         match (so, sa, sb) {
             (1, 1, 1) => {
-                let out_is_a = o as usize == a as usize;
-                let out_is_b = o as usize == b as usize;
+                let out_is_a = std::ptr::eq(o.cast::<u8>(), a.cast::<u8>());
+                let out_is_b = std::ptr::eq(o.cast::<u8>(), b.cast::<u8>());
                 match (out_is_a, out_is_b) {
                     (false, false) => {
                         let (x, y) = (slice::from_raw_parts(a, n), slice::from_raw_parts(b, n));
@@ -327,9 +323,13 @@ unsafe fn binary_i32(op: BinaryOp, ew: &Ew<3>, b: &[*mut f32]) {
             BinaryOp::Add => map2(ew, b, i32::wrapping_add),
             BinaryOp::Sub => map2(ew, b, i32::wrapping_sub),
             BinaryOp::Mul => map2(ew, b, i32::wrapping_mul),
-            BinaryOp::Div => map2(ew, b, |p: i32, q: i32| {
-                if q == 0 { 0 } else { p.wrapping_div(q) }
-            }),
+            BinaryOp::Div => map2(
+                ew,
+                b,
+                |p: i32, q: i32| {
+                    if q == 0 { 0 } else { p.wrapping_div(q) }
+                },
+            ),
             BinaryOp::Max => map2(ew, b, i32::max),
             BinaryOp::Min => map2(ew, b, i32::min),
             BinaryOp::Lt => map2(ew, b, |p: i32, q: i32| ind(p < q)),
@@ -350,16 +350,17 @@ unsafe fn select(ew: &Ew<4>, bases: &[*mut f32]) {
     // SAFETY: the walk stays inside the operands; raw reads happen before the
     // write of the same element, so identical in-place views are fine.
     unsafe {
-        ew.walk.for_each_run(base, |[o, c, a, b], n, [so, sc, sa, sb]| {
-            let (o, a, b) = (o as *mut u32, a as *const u32, b as *const u32);
-            for i in 0..n {
-                let v = if *c.add(i * sc) != 0.0 {
-                    *a.add(i * sa)
-                } else {
-                    *b.add(i * sb)
-                };
-                *o.add(i * so) = v;
-            }
-        })
+        ew.walk
+            .for_each_run(base, |[o, c, a, b], n, [so, sc, sa, sb]| {
+                let (o, a, b) = (o as *mut u32, a as *const u32, b as *const u32);
+                for i in 0..n {
+                    let v = if *c.add(i * sc) != 0.0 {
+                        *a.add(i * sa)
+                    } else {
+                        *b.add(i * sb)
+                    };
+                    *o.add(i * so) = v;
+                }
+            })
     }
 }

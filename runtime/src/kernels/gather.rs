@@ -42,8 +42,9 @@ impl Indices {
         // SAFETY: the walk stays inside the index view; the second operand's
         // pointer is computed but never dereferenced.
         unsafe {
-            self.walk
-                .for_each_run([self.loc.ptr(bases), std::ptr::null_mut()], |[p, _], n, [s, _]| {
+            self.walk.for_each_run(
+                [self.loc.ptr(bases), std::ptr::null_mut()],
+                |[p, _], n, [s, _]| {
                     if bad.is_some() {
                         return;
                     }
@@ -55,7 +56,8 @@ impl Indices {
                             return;
                         }
                     }
-                })
+                },
+            )
         };
         match bad {
             Some(v) => Err(BadIndex {
@@ -146,11 +148,12 @@ impl ScatterAdd {
         // SAFETY: views are in bounds; every index is checked before use.
         unsafe {
             self.idx.check(bases)?;
-            self.zero.for_each_run([self.out.ptr(bases)], |[o], n, [s]| {
-                for k in 0..n {
-                    *(o.add(k * s) as *mut u32) = 0;
-                }
-            });
+            self.zero
+                .for_each_run([self.out.ptr(bases)], |[o], n, [s]| {
+                    for k in 0..n {
+                        *(o.add(k * s) as *mut u32) = 0;
+                    }
+                });
             let ip = self.idx.loc.ptr(bases);
             let int = self.dtype == DType::I32;
             self.outer
@@ -195,11 +198,12 @@ impl OneHot {
         // SAFETY: views are in bounds; every index is checked before use.
         unsafe {
             self.idx.check(bases)?;
-            self.zero.for_each_run([self.out.ptr(bases)], |[o], n, [s]| {
-                for k in 0..n {
-                    *o.add(k * s) = 0.0;
-                }
-            });
+            self.zero
+                .for_each_run([self.out.ptr(bases)], |[o], n, [s]| {
+                    for k in 0..n {
+                        *o.add(k * s) = 0.0;
+                    }
+                });
             let ip = self.idx.loc.ptr(bases);
             self.idx.walk.for_each([ip, self.out.ptr(bases)], |[i, o]| {
                 let k = *(i as *const i32) as usize;

@@ -50,11 +50,7 @@ impl MatMul {
     /// # Safety
     /// Operands inside their regions; the output disjoint from both inputs.
     pub unsafe fn run(&self, bases: &[*mut f32]) {
-        let base = [
-            self.out.ptr(bases),
-            self.a.ptr(bases),
-            self.b.ptr(bases),
-        ];
+        let base = [self.out.ptr(bases), self.a.ptr(bases), self.b.ptr(bases)];
         // SAFETY: the batch walk and the shape stay inside the operands.
         unsafe {
             self.batch

@@ -75,12 +75,18 @@ impl Pool {
                                     let mut best: Option<usize> = None;
                                     let mut m = f32::NEG_INFINITY;
                                     for ky in 0..p.kernel[0] {
-                                        let Some(iy) = tap(p, 0, oy, ky, h) else { continue };
+                                        let Some(iy) = tap(p, 0, oy, ky, h) else {
+                                            continue;
+                                        };
                                         for kx in 0..p.kernel[1] {
-                                            let Some(ix) = tap(p, 1, ox, kx, w) else { continue };
+                                            let Some(ix) = tap(p, 1, ox, kx, w) else {
+                                                continue;
+                                            };
                                             let off = iy * xs[2] + ix * xs[3];
                                             let v = *xp.add(off);
-                                            if best.is_none() || (!m.is_nan() && (v.is_nan() || v > m)) {
+                                            if best.is_none()
+                                                || (!m.is_nan() && (v.is_nan() || v > m))
+                                            {
                                                 best = Some(iy * w + ix);
                                                 m = v;
                                             }
@@ -90,14 +96,18 @@ impl Pool {
                                         *yv = m;
                                     } else if let (Some(b), Some((dx, dxs))) = (best, dx) {
                                         let (iy, ix) = (b / w, b % w);
-                                        let d = dx.add(ni * dxs[0] + ci * dxs[1] + iy * dxs[2] + ix * dxs[3]);
+                                        let d = dx.add(
+                                            ni * dxs[0] + ci * dxs[1] + iy * dxs[2] + ix * dxs[3],
+                                        );
                                         *d += *yv;
                                     }
                                 }
                                 PoolKind::Avg => {
                                     let mut s = 0.0f32;
                                     for ky in 0..p.kernel[0] {
-                                        let Some(iy) = tap(p, 0, oy, ky, h) else { continue };
+                                        let Some(iy) = tap(p, 0, oy, ky, h) else {
+                                            continue;
+                                        };
                                         for kx in 0..p.kernel[1] {
                                             if let Some(ix) = tap(p, 1, ox, kx, w) {
                                                 s += *xp.add(iy * xs[2] + ix * xs[3]);
@@ -109,7 +119,9 @@ impl Pool {
                                 PoolKind::AvgGrad => {
                                     let g = *yv / area;
                                     for ky in 0..p.kernel[0] {
-                                        let Some(iy) = tap(p, 0, oy, ky, h) else { continue };
+                                        let Some(iy) = tap(p, 0, oy, ky, h) else {
+                                            continue;
+                                        };
                                         for kx in 0..p.kernel[1] {
                                             if let Some(ix) = tap(p, 1, ox, kx, w) {
                                                 *xp.add(iy * xs[2] + ix * xs[3]) += g;

@@ -56,13 +56,12 @@ pub fn split_dims(
     axes: &[usize],
     out_dims: &[usize],
     out_strides: &[usize],
-) -> Result<(KeptDims, (Vec<usize>, Vec<usize>)), String> {
-    let mut kept = KeptDims::default();
-    let mut red = (Vec::new(), Vec::new());
+) -> Result<Split, String> {
+    let mut kept = Split::default();
     for (d, (&n, &s)) in in_dims.iter().zip(in_strides).enumerate() {
         if axes.contains(&d) {
-            red.0.push(n);
-            red.1.push(s);
+            kept.red_dims.push(n);
+            kept.red_strides.push(s);
         } else if n != 1 {
             kept.dims.push(n);
             kept.in_strides.push(s);
@@ -82,15 +81,18 @@ pub fn split_dims(
         ));
     }
     kept.out_strides = out_big.iter().map(|p| p.1).collect();
-    Ok((kept, red))
+    Ok(kept)
 }
 
-/// Kept dims of a reduction with their output and input strides.
+/// A reduction's dims: the kept ones (size 1 dropped) with their output and
+/// input strides, and the reduced ones with their input strides.
 #[derive(Default)]
-pub struct KeptDims {
+pub struct Split {
     pub dims: Vec<usize>,
     pub out_strides: Vec<usize>,
     pub in_strides: Vec<usize>,
+    pub red_dims: Vec<usize>,
+    pub red_strides: Vec<usize>,
 }
 
 impl Reduce {
