@@ -132,16 +132,9 @@ unsafe fn gemv_row(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc
         if s.b[1] == 1 && s.c[1] == 1 {
             // Rows of B are contiguous: accumulate a[p] * row p into c.
             let out = std::slice::from_raw_parts_mut(c, n);
-            if !acc {
-                out.fill(0.0);
-            }
-            for p in 0..k {
-                let ap = *a.add(p * s.a[1]);
-                let row = std::slice::from_raw_parts(b.add(p * s.b[0]), n);
-                for (o, &x) in out.iter_mut().zip(row) {
-                    *o += ap * x;
-                }
-            }
+            let coef = |p: usize| *a.add(p * s.a[1]);
+            let row = |p: usize| std::slice::from_raw_parts(b.add(p * s.b[0]), n);
+            axpy_rows(out, k, acc, coef, row);
         } else if s.b[0] == 1 && s.a[1] == 1 {
             // Columns of B are contiguous (B transposed): one dot per output.
             let x = std::slice::from_raw_parts(a, k);
@@ -174,18 +167,45 @@ unsafe fn gemv_col(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc
         } else if s.a[0] == 1 && s.c[0] == 1 {
             // Columns of A are contiguous: accumulate b[p] * column p into c.
             let out = std::slice::from_raw_parts_mut(c, m);
-            if !acc {
-                out.fill(0.0);
-            }
-            for p in 0..k {
-                let bp = *b.add(p * s.b[0]);
-                let col = std::slice::from_raw_parts(a.add(p * s.a[1]), m);
-                for (o, &x) in out.iter_mut().zip(col) {
-                    *o += bp * x;
-                }
-            }
+            let coef = |p: usize| *b.add(p * s.b[0]);
+            let col = |p: usize| std::slice::from_raw_parts(a.add(p * s.a[1]), m);
+            axpy_rows(out, k, acc, coef, col);
         } else {
             naive(s, a, b, c, acc);
+        }
+    }
+}
+
+/// `out (+)= Σ_p coef(p) · row(p)`, four rows per pass over `out` (a quarter
+/// of the loads and stores of one axpy per row).
+#[inline(always)]
+fn axpy_rows<'r>(
+    out: &mut [f32],
+    k: usize,
+    acc: bool,
+    coef: impl Fn(usize) -> f32,
+    row: impl Fn(usize) -> &'r [f32],
+) {
+    if !acc {
+        out.fill(0.0);
+    }
+    let mut p = 0;
+    while p + 4 <= k {
+        let (c0, c1, c2, c3) = (coef(p), coef(p + 1), coef(p + 2), coef(p + 3));
+        let rows = row(p)
+            .iter()
+            .zip(row(p + 1))
+            .zip(row(p + 2))
+            .zip(row(p + 3));
+        for (o, (((&x0, &x1), &x2), &x3)) in out.iter_mut().zip(rows) {
+            *o += (c0 * x0 + c1 * x1) + (c2 * x2 + c3 * x3);
+        }
+        p += 4;
+    }
+    for p in p..k {
+        let c0 = coef(p);
+        for (o, &x) in out.iter_mut().zip(row(p)) {
+            *o += c0 * x;
         }
     }
 }
