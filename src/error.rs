@@ -13,6 +13,8 @@ pub enum Error {
     Verify(#[from] kiln_ir::VerifyErrors),
     #[error(transparent)]
     Eval(#[from] kiln_ir::EvalError),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     #[error("{0}")]
     Io(String),
 }

@@ -21,6 +21,7 @@
 //! Crates: [`ir`] (graph, DSL, text form, reference evaluator). The facade adds
 //! [`nn`] layers, the [`zoo`] of canonical models and the `kiln-dump` binary.
 
+pub mod data;
 pub mod error;
 pub mod nn;
 pub mod stats;

@@ -84,7 +84,7 @@ pub struct ParseError {
     pub found: String,
 }
 
-/// One broken invariant, found by [`crate::verify`].
+/// One broken invariant, found by [`crate::verify()`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}{}", node_prefix(.node), context_suffix(.context))]
 pub struct VerifyError {

@@ -19,8 +19,6 @@ use crate::shape::TensorType;
 use petgraph::Direction;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::EdgeRef;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 /// The position of an operand in its user's operand list.
 pub type Operand = u32;
@@ -284,12 +282,65 @@ impl Graph {
         self.index[id.index()] = None;
     }
 
-    /// A topological order of all nodes, ties broken by smallest id: the
-    /// deterministic schedule used by the printer and the evaluator. `Err`
-    /// holds the ids of nodes on or behind a cycle.
+    /// The deterministic topological order used by the printer, the evaluator
+    /// and the scheduler: sources first (in id order), then, for each sink in
+    /// id order, its not yet visited operands depth-first in operand order and
+    /// the sink itself; nodes reaching no sink come last. Each value is thus
+    /// computed close to where it is used, like code written by hand, and the
+    /// order depends only on the graph's structure, not on when nodes were
+    /// added. `Err` holds the ids of nodes on or behind a cycle.
     pub fn topo_order(&self) -> Result<Vec<NodeId>, Vec<NodeId>> {
+        const UNSEEN: u8 = 0;
+        const OPEN: u8 = 1;
+        const DONE: u8 = 2;
+        let mut mark = vec![UNSEEN; self.index.len()];
+        let mut order = Vec::with_capacity(self.len());
+        for node in self.nodes().filter(|n| n.op.is_source()) {
+            if self
+                .g
+                .edges_directed(self.ix(node.id), Direction::Incoming)
+                .next()
+                .is_none()
+            {
+                mark[node.id.index()] = DONE;
+                order.push(node.id);
+            }
+        }
+        let sinks = self.nodes().filter(|n| n.op.is_sink()).map(|n| n.id);
+        let rest: Vec<NodeId> = self.ids().collect();
+        for root in sinks.chain(rest) {
+            if mark[root.index()] != UNSEEN {
+                continue;
+            }
+            // Iterative depth-first search: (node, operands, next operand to visit).
+            let mut stack = vec![(root, self.operands(root), 0usize)];
+            mark[root.index()] = OPEN;
+            while let Some((id, operands, next)) = stack.last_mut() {
+                if let Some(&o) = operands.get(*next) {
+                    *next += 1;
+                    match mark[o.index()] {
+                        UNSEEN => {
+                            mark[o.index()] = OPEN;
+                            let ops = self.operands(o);
+                            stack.push((o, ops, 0));
+                        }
+                        OPEN => return Err(self.stuck_nodes()),
+                        _ => {}
+                    }
+                } else {
+                    mark[id.index()] = DONE;
+                    order.push(*id);
+                    stack.pop();
+                }
+            }
+        }
+        Ok(order)
+    }
+
+    /// The nodes Kahn's algorithm cannot order: those on or behind a cycle.
+    fn stuck_nodes(&self) -> Vec<NodeId> {
         let mut pending: Vec<usize> = vec![0; self.index.len()];
-        let mut ready = BinaryHeap::new();
+        let mut ready = Vec::new();
         for node in self.nodes() {
             let n = self
                 .g
@@ -297,25 +348,19 @@ impl Graph {
                 .count();
             pending[node.id.index()] = n;
             if n == 0 {
-                ready.push(Reverse(node.id));
+                ready.push(node.id);
             }
         }
-        let mut order = Vec::with_capacity(self.len());
-        while let Some(Reverse(id)) = ready.pop() {
-            order.push(id);
+        while let Some(id) = ready.pop() {
             for e in self.g.edges_directed(self.ix(id), Direction::Outgoing) {
                 let user = self.g[e.target()].id;
                 pending[user.index()] -= 1;
                 if pending[user.index()] == 0 {
-                    ready.push(Reverse(user));
+                    ready.push(user);
                 }
             }
         }
-        if order.len() == self.len() {
-            Ok(order)
-        } else {
-            Err(self.ids().filter(|id| pending[id.index()] > 0).collect())
-        }
+        self.ids().filter(|id| pending[id.index()] > 0).collect()
     }
 
     /// Nodes whose op satisfies `pred`, in id order.
@@ -366,11 +411,16 @@ impl Graph {
             .map(|n| n.id)
     }
 
-    /// Renumbers nodes densely (0, 1, 2, ...) in topological order, keeping
-    /// names, locations and edges. Used by the `compact` pass and the parser's
+    /// Renumbers nodes densely (0, 1, 2, ...) in topological order, sinks
+    /// last, keeping names, locations and edges. Used by the `compact` pass and the parser's
     /// tests; on a cyclic graph nothing changes.
     pub fn compact(&mut self) {
-        let Ok(order) = self.topo_order() else { return };
+        let Ok(mut order) = self.topo_order() else {
+            return;
+        };
+        // Sinks are printed without ids after everything else; numbering them
+        // last leaves no holes in the printed ids.
+        order.sort_by_key(|&id| self.op(id).is_sink());
         let mut fresh = Graph::new(self.name.clone());
         let mut map = vec![NodeId(0); self.index.len()];
         for (i, &old) in order.iter().enumerate() {

@@ -80,6 +80,7 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
             Ok(a.clone())
         }
         Op::Cast { to } => Ok(TensorType::new(*to, operands[0].shape.clone())),
+        Op::StopGradient => Ok(operands[0].clone()),
         Op::Reduce {
             op: r,
             axes,

@@ -61,6 +61,11 @@ pub mod op;
 pub mod plan;
 pub mod random;
 pub mod shape;
+pub mod text;
+pub mod verify;
+
+pub use text::parse;
+pub use verify::verify;
 
 pub use builder::{Axes, GraphBuilder, Tensor};
 pub use dtype::DType;

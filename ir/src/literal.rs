@@ -57,7 +57,9 @@ impl fmt::Display for Float {
 /// Writes an `f32` in the text form's spelling (see [`Float`]'s `Display`).
 pub fn write_f32(f: &mut impl fmt::Write, x: f32) -> fmt::Result {
     if x.is_nan() {
-        f.write_str("nan")
+        // x86 produces NaNs with the sign bit set (0.0/0.0), so keep the sign;
+        // other payload bits are not preserved.
+        f.write_str(if x.is_sign_negative() { "-nan" } else { "nan" })
     } else if x.is_infinite() {
         f.write_str(if x > 0.0 { "inf" } else { "-inf" })
     } else {
@@ -243,6 +245,11 @@ mod tests {
         }
         assert_eq!(Float(f32::INFINITY).to_string(), "inf");
         assert_eq!(Float(f32::NAN).to_string(), "nan");
+        assert_eq!(Float(-f32::NAN).to_string(), "-nan");
+        assert_eq!(
+            "-nan".parse::<f32>().unwrap().to_bits(),
+            (-f32::NAN).to_bits()
+        );
     }
 
     #[test]

@@ -125,6 +125,13 @@ pub enum Op {
     /// Typing rules: one operand; `shape` has the same element count; dtype kept.
     Reshape { shape: Shape },
 
+    /// The identity in the forward direction; no gradient flows through it
+    /// (PyTorch's `detach`, JAX's `stop_gradient`). Softmax uses it on the
+    /// max it subtracts, whose exact gradient contribution is zero.
+    ///
+    /// Typing rules: one operand; the result has the operand's type.
+    StopGradient,
+
     /// Reorders dimensions: result dim `i` is operand dim `perm[i]`.
     ///
     /// Typing rules: one operand; `perm` is a permutation of `0..rank`.
@@ -701,6 +708,7 @@ impl Op {
             Op::Reduce { op, .. } => op.name(),
             Op::ArgMax { .. } => "argmax",
             Op::Reshape { .. } => "reshape",
+            Op::StopGradient => "stop_gradient",
             Op::Permute { .. } => "permute",
             Op::Broadcast { .. } => "broadcast",
             Op::Slice { .. } => "slice",
@@ -734,6 +742,7 @@ impl Op {
         names.extend([
             "argmax",
             "reshape",
+            "stop_gradient",
             "permute",
             "broadcast",
             "slice",
@@ -767,6 +776,7 @@ impl Op {
             Op::Output { .. } | Op::Update { .. } => 1,
             Op::Unary(_) | Op::Cast { .. } | Op::Reduce { .. } | Op::ArgMax { .. } => 1,
             Op::Reshape { .. }
+            | Op::StopGradient
             | Op::Permute { .. }
             | Op::Broadcast { .. }
             | Op::Slice { .. }
@@ -794,6 +804,7 @@ impl Op {
             Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast { .. } => OpClass::Elementwise,
             Op::Reduce { .. } | Op::ArgMax { .. } => OpClass::Reduction,
             Op::Reshape { .. }
+            | Op::StopGradient
             | Op::Permute { .. }
             | Op::Broadcast { .. }
             | Op::Slice { .. }

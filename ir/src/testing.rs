@@ -31,7 +31,7 @@ pub struct GraphCase {
 
 impl std::fmt::Debug for GraphCase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "seed {}\n{:#?}", self.seed, self.graph)
+        write!(f, "seed {}\n{}", self.seed, self.graph)
     }
 }
 
@@ -119,8 +119,20 @@ pub fn build_case(choices: &[u32], seed: u64, config: GenConfig) -> GraphCase {
         }
     }
 
-    let n_out = 1 + dice.pick(2);
-    for (i, t) in pool.iter().rev().take(n_out).enumerate() {
+    // Every computed value nobody uses becomes an output, so almost every
+    // node is live and passes have real work to get right.
+    let first_computed = n_inputs + params.len();
+    let unused: Vec<Tensor<'_>> = pool[first_computed..]
+        .iter()
+        .filter(|t| t.id().is_some_and(|id| !b.graph().has_users(id)))
+        .copied()
+        .collect();
+    let outputs = if unused.is_empty() {
+        vec![pool[pool.len() - 1]]
+    } else {
+        unused
+    };
+    for (i, t) in outputs.iter().rev().take(6).enumerate() {
         b.output(&format!("y{i}"), *t);
     }
     for p in &params {
@@ -276,7 +288,7 @@ fn step<'g>(
             // reshape: flatten, or split the first dim in two
             let n: usize = dims.iter().product();
             if dice.pick(2) == 0 || rank >= 4 {
-                x.reshape(&[n])
+                x.reshape(&[n]).detach()
             } else {
                 let mut d = dims.clone();
                 d.insert(0, 1);

@@ -9,7 +9,8 @@ use kiln_ir::Tensor;
 /// Softmax along `axis`, stabilized by subtracting the maximum.
 #[track_caller]
 pub fn softmax(x: Tensor<'_>, axis: i32) -> Tensor<'_> {
-    let shifted = x - x.max_keepdim(axis);
+    // The shift cancels out of the result, so its exact gradient is zero.
+    let shifted = x - x.max_keepdim(axis).detach();
     let e = shifted.exp();
     e / e.sum_keepdim(axis)
 }
@@ -18,7 +19,8 @@ pub fn softmax(x: Tensor<'_>, axis: i32) -> Tensor<'_> {
 /// so it never takes the log of an underflowed zero.
 #[track_caller]
 pub fn log_softmax(x: Tensor<'_>, axis: i32) -> Tensor<'_> {
-    let shifted = x - x.max_keepdim(axis);
+    // The shift cancels out of the result, so its exact gradient is zero.
+    let shifted = x - x.max_keepdim(axis).detach();
     shifted - shifted.exp().sum_keepdim(axis).log()
 }
 

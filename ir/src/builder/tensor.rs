@@ -176,6 +176,14 @@ impl<'g> Tensor<'g> {
         self.binary(BinaryOp::Pow, e, loc)
     }
 
+    /// The same values, but no gradient flows back through them (PyTorch's
+    /// `detach`, JAX's `stop_gradient`).
+    #[track_caller]
+    pub fn detach(self) -> Tensor<'g> {
+        self.b
+            .add_at(Op::StopGradient, &[self], SourceLoc::caller())
+    }
+
     /// Converts to `dtype`.
     #[track_caller]
     pub fn cast(self, dtype: DType) -> Tensor<'g> {

@@ -98,6 +98,7 @@ pub fn eval_op<T: Element>(
         } => reduce::reduce(cx, *r, axes, &out.shape, args[0]),
         Op::ArgMax { axis, keepdims: _ } => reduce::argmax(cx, *axis, &out.shape, args[0]),
         Op::Reshape { shape } => Ok(movement::reshape(shape, args[0])),
+        Op::StopGradient => Ok(args[0].clone()),
         Op::Permute { perm } => Ok(movement::permute(perm, &out.shape, args[0])),
         Op::Broadcast { shape } => Ok(movement::broadcast(shape, args[0])),
         Op::Slice {
