@@ -20,7 +20,7 @@
 //! per-thread partial sums.
 
 use super::gemm::{GemmShape, gemm};
-use super::layout::Loc;
+use super::layout::{Loc, zero4};
 use kiln_ir::ConvParams;
 
 /// The sizes of one convolution.
@@ -182,8 +182,14 @@ impl Conv {
                                 (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
                             let src = plane.add(iy * xs[2]);
                             let step = p.stride[1] * xs[3];
-                            for (i, v) in seg[lo..hi].iter_mut().enumerate() {
-                                *v = *src.add(start * xs[3] + i * step);
+                            let first = src.add(start * xs[3]);
+                            if step == 1 {
+                                let n = hi - lo;
+                                seg[lo..hi].copy_from_slice(std::slice::from_raw_parts(first, n));
+                            } else {
+                                for (i, v) in seg[lo..hi].iter_mut().enumerate() {
+                                    *v = *first.add(i * step);
+                                }
                             }
                         }
                     }
@@ -213,8 +219,17 @@ impl Conv {
                                 (lo * p.stride[1] + kx * p.dilation[1]).wrapping_sub(p.padding[1]);
                             let dst = plane.add(iy * xs[2]);
                             let step = p.stride[1] * xs[3];
-                            for (i, ox) in (lo..hi).enumerate() {
-                                *dst.add(start * xs[3] + i * step) += *row.add(oy * d.ow + ox);
+                            let first = dst.add(start * xs[3]);
+                            let src = std::slice::from_raw_parts(row.add(oy * d.ow + lo), hi - lo);
+                            if step == 1 {
+                                let out = std::slice::from_raw_parts_mut(first, hi - lo);
+                                for (o, &v) in out.iter_mut().zip(src) {
+                                    *o += v;
+                                }
+                            } else {
+                                for (i, &v) in src.iter().enumerate() {
+                                    *first.add(i * step) += v;
+                                }
                             }
                         }
                     }
@@ -282,7 +297,7 @@ impl Conv {
         // SAFETY: every GEMM operand is a sub-block of a validated view.
         unsafe {
             if col.is_some() {
-                self.zero(dx, xs, [d.n, d.c, d.h, d.w]);
+                zero4(dx, xs, [d.n, d.c, d.h, d.w]);
             }
             for n in 0..d.n {
                 for g in 0..d.groups {
@@ -327,7 +342,7 @@ impl Conv {
         // SAFETY: every GEMM operand is a sub-block of a validated view.
         unsafe {
             if d.n == 0 {
-                self.zero(dw, ws, [d.o, cg, d.kh, d.kw]);
+                zero4(dw, ws, [d.o, cg, d.kh, d.kw]);
                 return;
             }
             for g in 0..d.groups {
@@ -356,22 +371,6 @@ impl Conv {
         }
     }
 
-    /// Zeros a strided rank-4 block.
-    unsafe fn zero(&self, p: *mut f32, s: &[usize; 4], dims: [usize; 4]) {
-        // SAFETY: the block is a validated view.
-        unsafe {
-            for a in 0..dims[0] {
-                for b in 0..dims[1] {
-                    for c in 0..dims[2] {
-                        for e in 0..dims[3] {
-                            *p.add(a * s[0] + b * s[1] + c * s[2] + e * s[3]) = 0.0;
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// The evaluator's loop nest over strided views, in its order.
     unsafe fn direct(&self, kind: ConvKind, x: *mut f32, w: *mut f32, y: *mut f32) {
         let (d, p) = (&self.d, &self.p);
@@ -380,8 +379,8 @@ impl Conv {
         // SAFETY: every index is inside its validated view.
         unsafe {
             match kind {
-                ConvKind::InputGrad => self.zero(x, xs, [d.n, d.c, d.h, d.w]),
-                ConvKind::WeightGrad => self.zero(w, ws, [d.o, cg, d.kh, d.kw]),
+                ConvKind::InputGrad => zero4(x, xs, [d.n, d.c, d.h, d.w]),
+                ConvKind::WeightGrad => zero4(w, ws, [d.o, cg, d.kh, d.kw]),
                 ConvKind::Forward => {}
             }
             for n in 0..d.n {

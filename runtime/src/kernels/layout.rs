@@ -171,6 +171,31 @@ pub fn collapse(dims: &[usize], strides: &[usize]) -> Option<usize> {
     }
 }
 
+/// Zeros a strided rank-4 block of f32 (one `fill` when it is dense).
+///
+/// # Safety
+/// The block must be a valid view of writable memory.
+pub unsafe fn zero4(p: *mut f32, s: &[usize; 4], dims: [usize; 4]) {
+    let dense = [dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1];
+    let n: usize = dims.iter().product();
+    // SAFETY: the caller guarantees the block is valid; a dense block is one run.
+    unsafe {
+        if (0..4).all(|d| dims[d] <= 1 || s[d] == dense[d]) {
+            std::slice::from_raw_parts_mut(p, n).fill(0.0);
+            return;
+        }
+        for a in 0..dims[0] {
+            for b in 0..dims[1] {
+                for c in 0..dims[2] {
+                    for e in 0..dims[3] {
+                        *p.add(a * s[0] + b * s[1] + c * s[2] + e * s[3]) = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// 4-byte element types whose bits the kernels move around.
 pub trait Bits: Copy {
     fn from_bits(b: u32) -> Self;

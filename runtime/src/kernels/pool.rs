@@ -20,7 +20,7 @@
 //! Parallel note: planes are independent in all four kernels (the gradients
 //! only add within their own plane), so rayon can split over `n * c`.
 
-use super::layout::Loc;
+use super::layout::{Loc, zero4};
 use kiln_ir::PoolParams;
 
 /// Windows per stack-buffered chunk of an output row.
@@ -31,6 +31,9 @@ const MAX: u8 = 0;
 const MAX_GRAD: u8 = 1;
 const AVG: u8 = 2;
 const AVG_GRAD: u8 = 3;
+
+/// Windows per chunk of the unpadded loop.
+const LANES: usize = 16;
 
 /// No window position found yet.
 const NONE: usize = usize::MAX;
@@ -113,10 +116,10 @@ impl Pool {
         // SAFETY: every index below is inside its validated view.
         unsafe {
             if self.kind == PoolKind::AvgGrad {
-                zero(x, &xs, self.dims);
+                zero4(x, &xs, self.dims);
             }
             if let Some((dx, dxs)) = dx {
-                zero(dx, &dxs, self.dims);
+                zero4(dx, &dxs, self.dims);
             }
             for ni in 0..n {
                 for ci in 0..c {
@@ -132,7 +135,14 @@ impl Pool {
                         dx: dxp,
                         dxs,
                     };
+                    let unpadded = p.padding == [0, 0];
                     match (self.kind, rows) {
+                        (PoolKind::Max, _) if unpadded => self.plane_direct::<MAX>(&plane),
+                        (PoolKind::MaxGrad, _) if unpadded => self.plane_direct::<MAX_GRAD>(&plane),
+                        (PoolKind::Avg, _) if unpadded => self.plane_direct::<AVG>(&plane),
+                        (PoolKind::AvgGrad, true) if unpadded => {
+                            self.plane_direct::<AVG_GRAD>(&plane)
+                        }
                         (PoolKind::Max, _) => self.plane_rows::<MAX>(&plane),
                         (PoolKind::MaxGrad, _) => self.plane_rows::<MAX_GRAD>(&plane),
                         (PoolKind::Avg, _) => self.plane_rows::<AVG>(&plane),
@@ -210,6 +220,92 @@ impl Pool {
         }
     }
 
+    /// Without padding every tap is inside the image. A row of windows is
+    /// done in chunks of [`LANES`]: for each tap `(ky, kx)` in order, every
+    /// window of the chunk updates its running max (and position) or sum
+    /// without branches. The windows are independent, so the loop over them
+    /// has no dependency chain (a single window's max is a chain of compares).
+    unsafe fn plane_direct<const KIND: u8>(&self, pl: &Plane) {
+        let [oh, ow] = self.out_hw;
+        let p = &self.p;
+        let [kh, kw] = p.kernel;
+        let [sh, sw] = p.stride;
+        let area = (kh * kw) as f32;
+        let mut m = [0.0f32; LANES];
+        let mut at = [0u32; LANES];
+        // SAFETY: with no padding, `oy*sh + ky < h` and `ox*sw + kx < w`
+        // for every window and tap (that is how `oh`/`ow` were computed).
+        unsafe {
+            for oy in 0..oh {
+                let yrow = pl.y.add(oy * pl.ys[0]);
+                let xrow = pl.x.add(oy * sh * pl.xs[0]);
+                for ox0 in (0..ow).step_by(LANES) {
+                    let len = LANES.min(ow - ox0);
+                    let win = |j: usize, ky: usize, kx: usize| {
+                        xrow.add(ky * pl.xs[0] + ((ox0 + j) * sw + kx) * pl.xs[1])
+                    };
+                    match KIND {
+                        MAX | MAX_GRAD => {
+                            for j in 0..len {
+                                m[j] = *win(j, 0, 0);
+                                at[j] = 0;
+                            }
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let t = (ky * kw + kx) as u32;
+                                    for j in 0..len {
+                                        let (v, b) = (*win(j, ky, kx), m[j]);
+                                        let better = !b.is_nan() & (v.is_nan() | (v > b));
+                                        m[j] = if better { v } else { b };
+                                        if KIND == MAX_GRAD {
+                                            at[j] = if better { t } else { at[j] };
+                                        }
+                                    }
+                                }
+                            }
+                            for j in 0..len {
+                                let yp = yrow.add((ox0 + j) * pl.ys[1]);
+                                if KIND == MAX {
+                                    *yp = m[j];
+                                } else {
+                                    let t = at[j] as usize;
+                                    let (iy, ix) = (oy * sh + t / kw, (ox0 + j) * sw + t % kw);
+                                    *pl.dx.add(iy * pl.dxs[0] + ix * pl.dxs[1]) += *yp;
+                                }
+                            }
+                        }
+                        AVG => {
+                            m[..len].fill(0.0);
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    for j in 0..len {
+                                        m[j] += *win(j, ky, kx);
+                                    }
+                                }
+                            }
+                            for j in 0..len {
+                                *yrow.add((ox0 + j) * pl.ys[1]) = m[j] / area;
+                            }
+                        }
+                        _ => {
+                            // Non-overlapping windows: each input element gets one addition.
+                            for j in 0..len {
+                                m[j] = *yrow.add((ox0 + j) * pl.ys[1]) / area;
+                            }
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    for j in 0..len {
+                                        *win(j, ky, kx) += m[j];
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// The window-by-window loop, in the evaluator's order (overlapping
     /// windows of the average-pooling gradient).
     unsafe fn plane_windows(&self, pl: &Plane) {
@@ -231,22 +327,6 @@ impl Pool {
                                 *pl.x.add(iy * pl.xs[0] + ix * pl.xs[1]) += g;
                             }
                         }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Zeros a strided rank-4 block.
-unsafe fn zero(p: *mut f32, s: &[usize; 4], dims: [usize; 4]) {
-    // SAFETY: the block is a validated view.
-    unsafe {
-        for a in 0..dims[0] {
-            for b in 0..dims[1] {
-                for c in 0..dims[2] {
-                    for e in 0..dims[3] {
-                        *p.add(a * s[0] + b * s[1] + c * s[2] + e * s[3]) = 0.0;
                     }
                 }
             }
