@@ -13,14 +13,27 @@
 //! The base table has one slot per input, param and state, one for the
 //! constant pool and one for the arena; a kernel operand is a slot plus an
 //! element offset ([`Loc`]).
+//!
+//! GEMM packing: matmul and convolution steps pack panels of their operands
+//! into scratch. At load the executable asks every step for its need per
+//! thread ([`Prepared::pack_need`]), takes the largest, and reserves that
+//! times the thread count once in the arena: steps run one after another,
+//! so they share the region (thread `t` packs into block `t`).
+//!
+//! Threads: [`Executable::with_threads`] sets how many threads split large
+//! GEMMs (helpers are spawned at load, see [`Workers`]);
+//! [`Executable::new`] reads the `KILN_NUM_THREADS` environment variable
+//! once, at load, and defaults to 1. With one thread no helper exists and
+//! nothing is shared between threads.
 
 use crate::arena::{AlignedBuf, BaseTable, round_up};
 use crate::error::{RuntimeError, StepInfo};
 use crate::kernels::elementwise::{Elementwise, Ew};
 use crate::kernels::layout::Walk;
-use crate::kernels::{BadIndex, Loc, MAX_RANK, Prep, Prepared, aliasing, prepare};
+use crate::kernels::{BadIndex, GemmCx, Loc, MAX_RANK, Prep, Prepared, aliasing, prepare};
 use crate::store::ParamStore;
 use crate::tensor::TensorRef;
+use crate::workers::Workers;
 use kiln_ir::eval::{Env, Value};
 use kiln_ir::plan::{Plan, Region, View};
 use kiln_ir::{DType, LiteralData, TensorType};
@@ -56,6 +69,11 @@ pub struct Executable {
     binding: Binding,
     /// Arena elements beyond the plan's, for kernel scratch.
     scratch_elems: usize,
+    /// Arena offset of the GEMM packing region and its floats per thread.
+    pack_offset: usize,
+    pack_per_thread: usize,
+    /// Helper threads for large GEMMs (`None` with one thread).
+    workers: Option<Workers>,
 }
 
 impl std::fmt::Debug for Executable {
@@ -68,9 +86,27 @@ impl std::fmt::Debug for Executable {
     }
 }
 
+/// The thread count [`Executable::new`] uses: `KILN_NUM_THREADS`, or 1.
+fn threads_from_env() -> usize {
+    std::env::var("KILN_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
 impl Executable {
-    /// Validates and loads `plan`. See the module docs.
+    /// Validates and loads `plan`, with the thread count of the
+    /// `KILN_NUM_THREADS` environment variable (default 1). See the module docs.
     pub fn new(plan: Plan) -> Result<Executable, RuntimeError> {
+        Executable::with_threads(plan, threads_from_env())
+    }
+
+    /// Validates and loads `plan`; large GEMMs are split over `threads`
+    /// threads (the caller's plus `threads - 1` helpers spawned now; 0 counts
+    /// as 1).
+    pub fn with_threads(plan: Plan, threads: usize) -> Result<Executable, RuntimeError> {
+        let threads = threads.max(1);
         let invalid = |at: String, message: String| RuntimeError::InvalidPlan {
             plan: plan.name.clone(),
             at,
@@ -135,7 +171,10 @@ impl Executable {
             steps.push(prepare(step, &mut prep).map_err(|m| invalid(at(), m))?);
         }
         let scratch_elems = round_up(prep.private_need);
-        let mut next = private_offset + scratch_elems;
+        let pack_offset = private_offset + scratch_elems;
+        let pack_per_thread = round_up(steps.iter().map(Prepared::pack_need).max().unwrap_or(0));
+        let threads = if pack_per_thread == 0 { 1 } else { threads };
+        let mut next = pack_offset + pack_per_thread * threads;
         let mut outputs = Vec::with_capacity(plan.outputs.len());
         let mut finish = Vec::new();
         for (name, v) in &plan.outputs {
@@ -183,6 +222,9 @@ impl Executable {
                 entries: Vec::with_capacity(n_bound),
             },
             scratch_elems,
+            pack_offset,
+            pack_per_thread,
+            workers: (threads > 1).then(|| Workers::new(threads)),
             plan,
         })
     }
@@ -198,10 +240,15 @@ impl Executable {
         self.arena.len() * 4
     }
 
-    /// Bytes of scratch the executable added for kernels (im2col buffers the
-    /// plan did not provide).
+    /// Bytes of scratch the executable added for kernels: im2col buffers the
+    /// plan did not provide and the GEMM packing region.
     pub fn scratch_bytes(&self) -> usize {
-        self.scratch_elems * 4
+        (self.scratch_elems + self.pack_per_thread * self.threads()) * 4
+    }
+
+    /// Threads that share large GEMMs (1 when the plan has none).
+    pub fn threads(&self) -> usize {
+        self.workers.as_ref().map_or(1, Workers::threads)
     }
 
     /// Checks that `store` holds every param and state of the plan with the
@@ -254,6 +301,11 @@ impl Executable {
         let slots = self.bases.0.len();
         self.bases.0[slots - 2] = self.consts.base_ptr();
         self.bases.0[slots - 1] = self.arena.as_mut_ptr();
+        let cx = GemmCx {
+            pack: self.arena.as_mut_ptr().wrapping_add(self.pack_offset),
+            pack_len: self.pack_per_thread,
+            workers: self.workers.as_ref(),
+        };
         let mut failed = None;
         for (i, step) in self.steps.iter().enumerate() {
             // SAFETY: every slot of the table now points at a live region at
@@ -261,8 +313,10 @@ impl Executable {
             // their types, store entries against theirs, the arena and the
             // constant pool were sized from the plan), the loader checked each
             // step against those sizes, and we hold `&mut` to the arena and
-            // the store while kernels write; feeds are only read.
-            if let Err(bad) = unsafe { step.run(&self.bases.0) } {
+            // the store while kernels write; feeds are only read. The packing
+            // region holds `pack_per_thread` floats per thread, at least
+            // every step's need, and is used by nothing else.
+            if let Err(bad) = unsafe { step.run(&self.bases.0, &cx) } {
                 failed = Some((i, bad));
                 break;
             }
@@ -271,7 +325,7 @@ impl Executable {
             for copy in &self.finish {
                 // SAFETY: as above; these copies only read validated views
                 // and write the arena's output area.
-                let _ = unsafe { copy.run(&self.bases.0) };
+                let _ = unsafe { copy.run(&self.bases.0, &cx) };
             }
         }
         // The feeds do not outlive this call: forget their addresses.

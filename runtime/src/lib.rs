@@ -18,10 +18,10 @@
 //!    differ between runs),
 //! 3. calls each step's kernel in order.
 //!
-//! There is no allocation, no shape logic and no hashing per run (with one
-//! known exception: `matrixmultiply` allocates its packing buffer inside
-//! large GEMM calls). Outputs are borrowed from the arena or the store
-//! ([`Outputs`]), not copied.
+//! There is no allocation, no shape logic and no hashing per run: even the
+//! GEMMs pack into a region of the arena reserved at load, and the threads
+//! that split large GEMMs are spawned at load ([`Workers`]). Outputs are
+//! borrowed from the arena or the store ([`Outputs`]), not copied.
 //!
 //! ## Pieces
 //! - [`Session`]: an executable bound to its own store; the usual entry point.
@@ -41,9 +41,11 @@ pub mod kernels;
 mod session;
 mod store;
 mod tensor;
+mod workers;
 
 pub use error::{RuntimeError, StepInfo};
 pub use executable::{Executable, Outputs};
 pub use session::Session;
 pub use store::ParamStore;
 pub use tensor::{TensorData, TensorRef};
+pub use workers::Workers;

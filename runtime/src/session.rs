@@ -27,6 +27,15 @@ impl Session {
         Session::with_store(plan, store)
     }
 
+    /// Like [`Session::new`], with large GEMMs split over `threads` threads
+    /// (see [`Executable::with_threads`]).
+    pub fn with_threads(plan: Plan, seed: u64, threads: usize) -> Result<Session, RuntimeError> {
+        let store = ParamStore::for_plan(&plan, seed);
+        let mut exe = Executable::with_threads(plan, threads)?;
+        exe.bind(&store)?;
+        Ok(Session { exe, store })
+    }
+
     /// Loads `plan` on an existing store, which must hold every param and
     /// state of the plan with its type (e.g. the store of a training session,
     /// for an evaluation plan of the same model).

@@ -2,9 +2,9 @@
 //!
 //! A counting global allocator (per thread, so parallel tests do not disturb
 //! each other) counts heap allocations made during `Session::run` on a plan
-//! that uses every kernel family. The one known exception is measured too:
-//! `matrixmultiply::sgemm` allocates its packing buffer on each call, so a
-//! large matmul costs exactly one allocation per GEMM call.
+//! that uses every kernel family, and on plans of large matmuls and
+//! convolutions that take the packed GEMM (which packs into the arena), with
+//! one thread and with two (the helper thread is spawned at load).
 
 use kiln_ir::plan::{Kernel, Plan, Region, Slot, Step, Temp, View};
 use kiln_ir::{
@@ -278,41 +278,84 @@ fn runs_do_not_allocate() {
     }
 }
 
-#[test]
-fn large_matmuls_allocate_only_inside_matrixmultiply() {
-    let ty = TensorType::f32([64, 64]);
-    let plan = Plan {
-        name: "mm".into(),
-        inputs: vec![slot("a", ty.clone(), None)],
-        params: vec![],
-        states: vec![],
-        consts: vec![],
-        temps: vec![Temp {
-            ty: ty.clone(),
-            offset: 0,
-            node: None,
-        }],
-        arena_elems: 64 * 64,
-        steps: vec![Step {
-            kernel: Kernel::MatMul,
+/// Large matmuls (plain, transposed operands, batched) and convolutions with
+/// their gradients: every GEMM takes the packed path.
+fn large_gemms() -> Plan {
+    let img = TensorType::f32([4, 3, 16, 16]);
+    let mut b = Builder {
+        plan: Plan {
+            name: "large_gemms".into(),
             inputs: vec![
-                View::dense(Region::Input(0), &ty),
-                View::dense(Region::Input(0), &ty),
+                slot("a", TensorType::f32([128, 256]), None),
+                slot("x", img.clone(), None),
             ],
-            output: View::dense(Region::Temp(0), &ty),
-            scratch: None,
-            node: None,
-        }],
-        outputs: vec![("c".into(), View::dense(Region::Temp(0), &ty))],
+            params: vec![slot(
+                "w",
+                TensorType::f32([8, 3, 3, 3]),
+                Some(Init::normal(0.0, 0.1)),
+            )],
+            states: vec![],
+            consts: vec![],
+            temps: vec![],
+            arena_elems: 0,
+            steps: vec![],
+            outputs: vec![],
+        },
     };
-    let mut s = Session::new(plan, 0).unwrap();
-    let a = vec![0.5f32; 64 * 64];
-    let feeds = [("a", TensorRef::f32(&[64, 64], &a))];
-    s.run(&feeds).unwrap();
-    let n = allocations_during(|| {
+    let a = View::dense(Region::Input(0), &TensorType::f32([128, 256]));
+    let x = View::dense(Region::Input(1), &img);
+    let w = View::dense(Region::Param(0), &TensorType::f32([8, 3, 3, 3]));
+    let f = |d: &[usize]| TensorType::f32(d.to_vec());
+    let at = strided(&a, &[256, 128], &[1, 256]);
+    // a · a^T, a^T · a (large enough to split over two threads), batched.
+    let c = b.step(Kernel::MatMul, vec![a.clone(), at.clone()], f(&[128, 128]));
+    b.step(Kernel::MatMul, vec![at, a.clone()], f(&[256, 256]));
+    let a3 = strided(&a, &[2, 64, 256], &[64 * 256, 256, 1]);
+    let b3 = strided(&a, &[2, 256, 64], &[128, 1, 256]);
+    b.step(Kernel::MatMul, vec![a3, b3], f(&[2, 64, 64]));
+    let conv = ConvParams::default();
+    let y = b.step(
+        Kernel::Conv2d(conv),
+        vec![x.clone(), w.clone()],
+        f(&[4, 8, 14, 14]),
+    );
+    b.step(
+        Kernel::Conv2dInputGrad(conv),
+        vec![y.clone(), w.clone()],
+        img.clone(),
+    );
+    b.step(
+        Kernel::Conv2dWeightGrad(conv),
+        vec![x.clone(), y],
+        f(&[8, 3, 3, 3]),
+    );
+    b.plan.outputs.push(("c".into(), c));
+    b.plan
+}
+
+#[test]
+fn large_matmuls_and_convolutions_do_not_allocate() {
+    let a: Vec<f32> = (0..128 * 256)
+        .map(|i| ((i * 7 % 13) as f32) / 13.0)
+        .collect();
+    let x: Vec<f32> = (0..4 * 3 * 16 * 16)
+        .map(|i| ((i * 5 % 11) as f32) / 11.0)
+        .collect();
+    let feeds = [
+        ("a", TensorRef::f32(&[128, 256], &a)),
+        ("x", TensorRef::f32(&[4, 3, 16, 16], &x)),
+    ];
+    for threads in [1, 2] {
+        let mut s = Session::with_threads(large_gemms(), 0, threads).unwrap();
+        assert_eq!(s.executable().threads(), threads);
         s.run(&feeds).unwrap();
-    });
-    // matrixmultiply's packing buffer, once per sgemm call (see gemm.rs).
-    assert_eq!(n, 1);
-    assert_eq!(DType::F32, s.plan().temps[0].ty.dtype);
+        for _ in 0..20 {
+            let n = allocations_during(|| {
+                let out = s.run(&feeds).unwrap();
+                assert_eq!(out.get("c").unwrap().shape(), &[128, 128]);
+            });
+            assert_eq!(n, 0, "allocations during a run with {threads} thread(s)");
+        }
+    }
+    assert_eq!(DType::F32, TensorType::f32([1]).dtype);
 }

@@ -19,7 +19,7 @@
 //! kernels (each needs its own col buffer); the weight gradient would reduce
 //! per-thread partial sums.
 
-use super::gemm::{GemmShape, gemm};
+use super::gemm::{GemmCx, GemmShape, gemm, pack_scratch_len};
 use super::layout::{Loc, zero4};
 use kiln_ir::ConvParams;
 
@@ -133,10 +133,23 @@ fn valid_range(p: &ConvParams, axis: usize, k: usize, size: usize, outs: usize) 
 }
 
 impl Conv {
+    /// Packing scratch the GEMMs of this step need per thread.
+    pub fn pack_need(&self) -> usize {
+        let d = &self.d;
+        let (og, rows, ohow) = (d.og(), d.col_rows(), d.oh * d.ow);
+        match (self.path, self.kind) {
+            (ConvPath::Direct, _) => 0,
+            (ConvPath::Gemm { .. }, ConvKind::Forward) => pack_scratch_len(og, rows, ohow),
+            (ConvPath::Gemm { .. }, ConvKind::InputGrad) => pack_scratch_len(rows, og, ohow),
+            (ConvPath::Gemm { .. }, ConvKind::WeightGrad) => pack_scratch_len(og, ohow, rows),
+        }
+    }
+
     /// # Safety
     /// Operands (and the column buffer) inside their regions; the output
-    /// disjoint from the inputs and from the column buffer.
-    pub unsafe fn run(&self, bases: &[*mut f32]) {
+    /// disjoint from the inputs and from the column buffer; `cx` holds
+    /// [`Conv::pack_need`] floats of packing scratch per thread.
+    pub unsafe fn run(&self, bases: &[*mut f32], cx: &GemmCx) {
         let x = self.x.loc.ptr(bases);
         let w = self.w.loc.ptr(bases);
         let y = self.y.loc.ptr(bases);
@@ -145,13 +158,13 @@ impl Conv {
             match (self.path, self.kind) {
                 (ConvPath::Direct, kind) => self.direct(kind, x, w, y),
                 (ConvPath::Gemm { col, w_k, y_s, x_s }, ConvKind::Forward) => {
-                    self.forward_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s)
+                    self.forward_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s, cx)
                 }
                 (ConvPath::Gemm { col, w_k, y_s, x_s }, ConvKind::InputGrad) => {
-                    self.input_grad_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s)
+                    self.input_grad_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s, cx)
                 }
                 (ConvPath::Gemm { col, w_k, y_s, x_s }, ConvKind::WeightGrad) => {
-                    self.weight_grad_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s)
+                    self.weight_grad_gemm(x, w, y, col.map(|c| c.ptr(bases)), w_k, y_s, x_s, cx)
                 }
             }
         }
@@ -248,6 +261,7 @@ impl Conv {
         w_k: usize,
         y_s: usize,
         x_s: usize,
+        cx: &GemmCx,
     ) {
         let d = &self.d;
         let (xs, ws, ys) = (&self.x.strides, &self.w.strides, &self.y.strides);
@@ -274,7 +288,7 @@ impl Conv {
                     };
                     let a = w.add(g * og * ws[0]);
                     let c = y.add(n * ys[0] + g * og * ys[1]);
-                    gemm(&shape, a, b, c, false);
+                    gemm(&shape, a, b, c, false, cx);
                 }
             }
         }
@@ -290,6 +304,7 @@ impl Conv {
         w_k: usize,
         y_s: usize,
         x_s: usize,
+        cx: &GemmCx,
     ) {
         let d = &self.d;
         let (xs, ws, ys) = (&self.x.strides, &self.w.strides, &self.y.strides);
@@ -316,7 +331,7 @@ impl Conv {
                         b: [ys[1], y_s],
                         c: c_strides,
                     };
-                    gemm(&shape, a, b, c, false);
+                    gemm(&shape, a, b, c, false, cx);
                     if let Some(col) = col {
                         self.col2im(col, g, dx_n);
                     }
@@ -335,6 +350,7 @@ impl Conv {
         w_k: usize,
         y_s: usize,
         x_s: usize,
+        cx: &GemmCx,
     ) {
         let d = &self.d;
         let (xs, ws, ys) = (&self.x.strides, &self.w.strides, &self.y.strides);
@@ -365,7 +381,7 @@ impl Conv {
                     };
                     let a = dy.add(n * ys[0] + g * og * ys[1]);
                     let c = dw.add(g * og * ws[0]);
-                    gemm(&shape, a, b, c, n > 0);
+                    gemm(&shape, a, b, c, n > 0, cx);
                 }
             }
         }

@@ -24,6 +24,7 @@ pub mod random;
 pub mod reduce;
 
 pub use gather::BadIndex;
+pub use gemm::GemmCx;
 pub use layout::{Loc, MAX_RANK};
 pub(crate) use prepare::{Prep, aliasing, prepare};
 
@@ -46,13 +47,24 @@ pub enum Prepared {
 }
 
 impl Prepared {
+    /// GEMM packing scratch the step needs per thread (0 for most kernels).
+    pub fn pack_need(&self) -> usize {
+        match self {
+            Prepared::MatMul(k) => k.pack_need(),
+            Prepared::Conv(k) => k.pack_need(),
+            _ => 0,
+        }
+    }
+
     /// Runs the kernel. Only the index-driven kernels can fail.
     ///
     /// # Safety
     /// `bases` must hold, for every slot the kernel's locations name, the
     /// start of a live region at least as large as the plan says, and nothing
     /// else may access those regions during the call.
-    pub unsafe fn run(&self, bases: &[*mut f32]) -> Result<(), BadIndex> {
+    /// `cx` must hold [`Prepared::pack_need`] floats of packing scratch per
+    /// thread.
+    pub unsafe fn run(&self, bases: &[*mut f32], cx: &GemmCx) -> Result<(), BadIndex> {
         // SAFETY (every arm): forwarded; the loader checked the kernel's
         // views against the plan's regions and their aliasing.
         unsafe {
@@ -66,8 +78,8 @@ impl Prepared {
                 Prepared::Gather(k) => return k.run(bases),
                 Prepared::ScatterAdd(k) => return k.run(bases),
                 Prepared::OneHot(k) => return k.run(bases),
-                Prepared::MatMul(k) => k.run(bases),
-                Prepared::Conv(k) => k.run(bases),
+                Prepared::MatMul(k) => k.run(bases, cx),
+                Prepared::Conv(k) => k.run(bases, cx),
                 Prepared::Pool(k) => k.run(bases),
                 Prepared::Random(k) => k.run(bases),
             }

@@ -1,113 +1,19 @@
-//! Matrix products: the batched `matmul` kernel and the [`gemm`] routine the
-//! convolutions share.
+//! The paths that skip packing: GEMV (`m == 1` or `n == 1`) and tiny
+//! products, where copying a panel would cost more than the arithmetic.
 //!
-//! Large products go to `matrixmultiply::sgemm`, which takes any row and
-//! column strides, so transposed operands (folded into the views by the
-//! compiler) cost nothing. Two shapes take other paths, because packing a
-//! panel for them costs more than the arithmetic:
-//! - **GEMV** (`m == 1` or `n == 1`): matrixmultiply runs its full 16x16
-//!   kernel on one row (about 5 GFLOP/s measured); here it is either an axpy
-//!   loop over contiguous rows or a dot product per output, both vectorized;
-//! - **tiny** products (`m*k*n <= 4096`): a plain triple loop, which also sums
-//!   in the evaluator's order.
-//!
-//! Known cost: `matrixmultiply::sgemm` allocates its packing buffer on every
-//! call (about 1 MiB at most), so a plan with a large matmul or convolution
-//! does one heap allocation per sgemm call. Removing it needs a GEMM that
-//! packs into arena scratch.
-//!
-//! Parallel note: batch entries are independent (rayon over `batch`), and
-//! matrixmultiply's `threading` feature splits one large product.
+//! - **GEMV** is an axpy loop over contiguous rows (four rows per pass) or a
+//!   dot product per output, both vectorized by the compiler; other strides
+//!   fall back to the plain loop.
+//! - **Tiny** products (`m*k*n <= SMALL`) run the plain triple loop, which
+//!   also sums in the evaluator's order.
 
-use super::layout::{Loc, Walk};
+use super::GemmShape;
 
 /// Products at most this many multiply-adds use the plain loop.
-const SMALL: usize = 4096;
-
-/// One `C[m,n] (+)= A[m,k] · B[k,n]` with element strides `[row, col]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GemmShape {
-    pub m: usize,
-    pub k: usize,
-    pub n: usize,
-    pub a: [usize; 2],
-    pub b: [usize; 2],
-    pub c: [usize; 2],
-}
-
-/// A prepared batched matmul.
-#[derive(Clone, Debug)]
-pub struct MatMul {
-    pub out: Loc,
-    pub a: Loc,
-    pub b: Loc,
-    /// Batch dims: `[out, a, b]` strides (stride 0 broadcasts an operand).
-    pub batch: Walk<3>,
-    pub shape: GemmShape,
-}
-
-impl MatMul {
-    /// # Safety
-    /// Operands inside their regions; the output disjoint from both inputs.
-    pub unsafe fn run(&self, bases: &[*mut f32]) {
-        let base = [self.out.ptr(bases), self.a.ptr(bases), self.b.ptr(bases)];
-        // SAFETY: the batch walk and the shape stay inside the operands.
-        unsafe {
-            self.batch
-                .for_each(base, |[c, a, b]| gemm(&self.shape, a, b, c, false))
-        }
-    }
-}
-
-/// `C = A·B`, or `C += A·B` when `accumulate`.
-///
-/// # Safety
-/// `a`, `b` and `c` must be valid for the shape's strided extents, and `c`
-/// must not overlap `a` or `b`.
-pub unsafe fn gemm(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, accumulate: bool) {
-    let GemmShape { m, k, n, .. } = *s;
-    if m == 0 || n == 0 {
-        return;
-    }
-    // SAFETY (all calls): forwarded from this function's contract.
-    unsafe {
-        if k == 0 {
-            if !accumulate {
-                for i in 0..m {
-                    for j in 0..n {
-                        *c.add(i * s.c[0] + j * s.c[1]) = 0.0;
-                    }
-                }
-            }
-        } else if m == 1 {
-            gemv_row(s, a, b, c, accumulate);
-        } else if n == 1 {
-            gemv_col(s, a, b, c, accumulate);
-        } else if m * k * n <= SMALL {
-            naive(s, a, b, c, accumulate);
-        } else {
-            matrixmultiply::sgemm(
-                m,
-                k,
-                n,
-                1.0,
-                a,
-                s.a[0] as isize,
-                s.a[1] as isize,
-                b,
-                s.b[0] as isize,
-                s.b[1] as isize,
-                if accumulate { 1.0 } else { 0.0 },
-                c,
-                s.c[0] as isize,
-                s.c[1] as isize,
-            );
-        }
-    }
-}
+pub(crate) const SMALL: usize = 4096;
 
 /// The plain loop: each output is a sequential sum over `k`.
-unsafe fn naive(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
+pub(crate) unsafe fn naive(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
     // SAFETY: in bounds by `gemm`'s contract.
     unsafe {
         for i in 0..s.m {
@@ -124,7 +30,7 @@ unsafe fn naive(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: b
 }
 
 /// `m == 1`: `c[j] = Σ_p a[p] · b[p, j]`.
-unsafe fn gemv_row(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
+pub(crate) unsafe fn gemv_row(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
     let (k, n) = (s.k, s.n);
     // SAFETY: in bounds by `gemm`'s contract; slices cover exactly the
     // contiguous rows and outputs the strides say are contiguous.
@@ -151,7 +57,7 @@ unsafe fn gemv_row(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc
 }
 
 /// `n == 1`: `c[i] = Σ_p a[i, p] · b[p]`.
-unsafe fn gemv_col(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
+pub(crate) unsafe fn gemv_col(s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32, acc: bool) {
     let (m, k) = (s.m, s.k);
     // SAFETY: as in `gemv_row`.
     unsafe {
