@@ -13,7 +13,7 @@
 //! threads, and "% peak" is relative to them.
 //!
 //! `cargo run --release -p kiln-runtime --example bench_kernels`
-//! (`-- gemm` for the GEMM table only).
+//! (`-- gemm` for the GEMM table only, `-- gemm fwd1` for its matching rows).
 
 use kiln_ir::plan::{Kernel, Plan, Region, Slot, Step, Temp, View};
 use kiln_ir::{BinaryOp, ConvParams, PoolParams, ReduceOp, Shape, TensorType, UnaryOp};
@@ -265,10 +265,12 @@ fn fma_peak(threads: usize) -> f64 {
             flop / t.elapsed().as_secs_f64() / 1e9
         };
         (0..3)
-            .map(|_| std::thread::scope(|s| {
-                let hs: Vec<_> = (0..threads).map(|_| s.spawn(one)).collect();
-                hs.into_iter().map(|h| h.join().unwrap()).sum::<f64>()
-            }))
+            .map(|_| {
+                std::thread::scope(|s| {
+                    let hs: Vec<_> = (0..threads).map(|_| s.spawn(one)).collect();
+                    hs.into_iter().map(|h| h.join().unwrap()).sum::<f64>()
+                })
+            })
             .fold(0.0, f64::max)
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -361,7 +363,16 @@ fn gemm_table() {
     );
     println!(
         "| {:<26} | {:>15} | {:>8} | {:>8} | {:>8} | {:>5} | {:>5} | {:>5} | {:>5} | {:>7} |",
-        "shape", "m x k x n", "mm 1T", "kiln 1T", "kiln 2T", "1T/mm", "2T/mm", "%pk1", "%pk2", "us 1T"
+        "shape",
+        "m x k x n",
+        "mm 1T",
+        "kiln 1T",
+        "kiln 2T",
+        "1T/mm",
+        "2T/mm",
+        "%pk1",
+        "%pk2",
+        "us 1T"
     );
     println!("|{}|", ["---"; 10].join("|"));
     let cases = [
@@ -393,7 +404,9 @@ fn gemm_table() {
         },
         g("square 512", 512, 512, 512, false, false),
     ];
-    for c in &cases {
+    // `bench_kernels gemm NAME`: only the rows whose name contains NAME.
+    let filter = std::env::args().nth(2).unwrap_or_default();
+    for c in cases.iter().filter(|c| c.name.contains(&filter)) {
         gemm_row(c, peaks);
     }
 }

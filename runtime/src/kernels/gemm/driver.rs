@@ -82,6 +82,20 @@ impl Problem {
     }
 }
 
+/// `p` or its transpose, whichever computes fewer padded tile elements
+/// with kernel `K`, counting a strided store of `C` as 25% dearer.
+pub(crate) fn orient<K: Microkernel>(p: &Problem) -> Problem {
+    let area = |rows: usize, cols: usize, cs: usize| {
+        let padded = (rows.div_ceil(K::MR) * K::MR * cols.div_ceil(K::NR) * K::NR) as f64;
+        if cs == 1 { padded } else { padded * 1.25 }
+    };
+    if area(p.n, p.m, p.c_s[0]) < area(p.m, p.n, p.c_s[1]) {
+        p.transposed()
+    } else {
+        *p
+    }
+}
+
 /// Runs `p` on this thread with kernel `K`, packing into `pack`.
 ///
 /// # Safety

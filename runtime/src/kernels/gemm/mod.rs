@@ -17,9 +17,11 @@
 //! all steps, times the thread count), shared by all steps since they run
 //! one after another.
 //!
-//! Orientation: the microkernels vectorize along the columns of `C`. When
-//! `C` is column-major the product is computed as `C^T = B^T·A^T`, which
-//! only swaps strides.
+//! Orientation: the microkernels vectorize along the columns of `C`. The
+//! product is computed as `C^T = B^T·A^T` (which only swaps strides) when
+//! that wastes less of the register tiles or stores contiguously where the
+//! other way would not: a column-major `C`, or a skinny `n` such as the 10
+//! classes of a classifier (`128x256x10` runs as `10x256x128`).
 
 pub mod blocking;
 pub mod driver;
@@ -193,7 +195,7 @@ pub unsafe fn gemm_ex(
                 Isa::detected()
             }
         };
-        let mut p = Problem {
+        let p = Problem {
             m,
             k,
             n,
@@ -206,9 +208,6 @@ pub unsafe fn gemm_ex(
             accumulate,
             epilogue,
         };
-        if s.c[1] != 1 && s.c[0] == 1 {
-            p = p.transposed();
-        }
         debug_assert!(cx.pack_len >= pack_scratch_len(m, k, n));
         match isa {
             Isa::Avx512 => parallel::run::<Avx512>(&p, cx),

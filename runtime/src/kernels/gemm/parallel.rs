@@ -25,6 +25,7 @@ pub const PAR_MIN_MACS: usize = 1 << 20;
 /// As [`driver::run`], with `cx.pack` holding `cx.pack_len` floats per
 /// thread of `cx.workers` (one thread without workers).
 pub(crate) unsafe fn run<K: Microkernel>(p: &Problem, cx: &GemmCx) {
+    let p = &driver::orient::<K>(p);
     let threads = cx.workers.map_or(1, |w| w.threads());
     let macs = p.m.saturating_mul(p.k).saturating_mul(p.n);
     if threads > 1 && macs >= PAR_MIN_MACS {

@@ -4,8 +4,9 @@
 //! broadcasts each of the 12 packed `A` values once and issues two FMAs:
 //! 24 independent FMA chains, enough to cover the FMA latency on both
 //! 512-bit pipes of Zen 5 (and on Zen 4 / Intel, where 512-bit FMAs are
-//! single-issue or split). Edge columns use masked loads and stores, so a
-//! partial tile costs no scalar loop when `C`'s columns are contiguous.
+//! single-issue or split). Edge columns use masked loads and stores (or
+//! masked gathers and scatters when `C`'s columns are strided), so a partial
+//! tile never costs a scalar loop.
 
 use super::{Bias, Microkernel, Tile, store_scalar};
 
@@ -69,11 +70,15 @@ mod x86 {
         }
     }
 
-    /// Writes the tile: masked vectors when columns are contiguous, else the
-    /// scalar path.
+    /// Writes the tile: masked vectors when columns are contiguous, masked
+    /// gathers and scatters when they are strided (the transposed skinny
+    /// products), the scalar path for strides too large for i32 offsets.
     #[target_feature(enable = "avx512f")]
     unsafe fn store<const MR: usize, const NV: usize>(acc: &[[__m512; NV]; MR], t: &Tile) {
-        if t.cs != 1 {
+        // Gather/scatter offsets are i32 element indices: `(16 * NV - 1) * cs`
+        // must fit.
+        let scattered = t.cs != 1;
+        if scattered && t.cs > (i32::MAX as usize) / (16 * NV) {
             let mut buf = [[[0.0f32; 16]; NV]; MR];
             for (row, out) in acc.iter().zip(buf.iter_mut()) {
                 for (x, o) in row.iter().zip(out.iter_mut()) {
@@ -85,6 +90,11 @@ mod x86 {
             unsafe { store_scalar(buf.as_flattened().as_flattened(), 16 * NV, t) };
             return;
         }
+        // Lane `l` of a row's vector is column `l` (times `cs`).
+        let offsets = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32(t.cs as i32),
+        );
         let mut masks = [0 as __mmask16; NV];
         for (v, m) in masks.iter_mut().enumerate() {
             let lanes = t.cols.saturating_sub(16 * v).min(16);
@@ -113,12 +123,17 @@ mod x86 {
                 if m == 0 {
                     break;
                 }
-                let p = out.wrapping_add(16 * v);
+                let p = out.wrapping_add(16 * v * t.cs);
                 let mut x = x;
-                // SAFETY (loads and the store): masked to the tile's valid
-                // columns of a valid row (caller's contract).
+                // SAFETY (loads and the stores): masked to the tile's valid
+                // columns of a valid row (caller's contract); offsets fit i32.
                 if t.load {
-                    x = _mm512_add_ps(x, unsafe { _mm512_maskz_loadu_ps(m, p) });
+                    let old = if scattered {
+                        unsafe { _mm512_mask_i32gather_ps::<4>(zero, m, offsets, p as *const _) }
+                    } else {
+                        unsafe { _mm512_maskz_loadu_ps(m, p) }
+                    };
+                    x = _mm512_add_ps(x, old);
                 }
                 match t.epilogue.bias {
                     Bias::None => {}
@@ -128,7 +143,11 @@ mod x86 {
                 if t.epilogue.relu {
                     x = _mm512_max_ps(x, zero);
                 }
-                unsafe { _mm512_mask_storeu_ps(p, m, x) };
+                if scattered {
+                    unsafe { _mm512_mask_i32scatter_ps::<4>(p as *mut _, m, offsets, x) };
+                } else {
+                    unsafe { _mm512_mask_storeu_ps(p, m, x) };
+                }
             }
         }
     }
