@@ -294,6 +294,10 @@ impl Executable {
     ) -> Result<Outputs<'s>, RuntimeError> {
         self.bind(store)?;
         self.feed(feeds)?;
+        if let Some(w) = &self.workers {
+            // Have the helpers spinning by the first large GEMM.
+            w.wake();
+        }
         let n_in = self.plan.inputs.len();
         for (j, &e) in self.binding.entries.iter().enumerate() {
             self.bases.0[n_in + j] = store.entry_ptr(e);

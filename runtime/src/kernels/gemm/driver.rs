@@ -7,6 +7,8 @@
 //!     pack A[i0.., p0..]  (mc x kc, slivers of MR rows)
 //!     for j0 in n by nc:
 //!       pack B[p0.., j0..] (kc x nc, slivers of NR columns)  -> stays in L2
+//!         (unless B's rows are contiguous: then whole slivers are read in
+//!         place and only a partial last sliver is packed)
 //!       for ir in mc by MR:          one A sliver (MR x kc)  -> stays in L1
 //!         for jr in nc by NR:        B slivers stream from L2
 //!           microkernel(C[i0+ir.., j0+jr..])
@@ -96,6 +98,14 @@ pub(crate) fn orient<K: Microkernel>(p: &Problem) -> Problem {
     }
 }
 
+/// Whether whole `B` slivers are read where they are instead of packed:
+/// when `B`'s rows are contiguous (a sliver step is then `NR` contiguous
+/// floats) and their stride is not a multiple of 4 KiB (such strides put
+/// every step of a sliver in the same L1 sets).
+pub(crate) fn reads_b_in_place(p: &Problem) -> bool {
+    p.b_s[1] == 1 && !p.b_s[0].is_multiple_of(1024)
+}
+
 /// Runs `p` on this thread with kernel `K`, packing into `pack`.
 ///
 /// # Safety
@@ -108,6 +118,7 @@ pub(crate) unsafe fn run<K: Microkernel>(p: &Problem, pack_buf: *mut f32) {
     let bl = blocks::<K>(m, k, n);
     let a_pack = pack_buf;
     let b_pack = pack_buf.wrapping_add(a_len(&bl));
+    let b_direct = reads_b_in_place(p);
     for i0 in (0..m).step_by(bl.mc) {
         let mc = bl.mc.min(m - i0);
         for p0 in (0..k).step_by(bl.kc) {
@@ -129,18 +140,22 @@ pub(crate) unsafe fn run<K: Microkernel>(p: &Problem, pack_buf: *mut f32) {
             };
             for j0 in (0..n).step_by(bl.nc) {
                 let nc = bl.nc.min(n - j0);
-                // SAFETY: as for A.
-                unsafe {
-                    pack_w(
-                        K::NR,
-                        p.b.add(p0 * p.b_s[0] + j0 * p.b_s[1]),
-                        p.b_s[1],
-                        p.b_s[0],
-                        nc,
-                        kc,
-                        b_pack,
-                    )
-                };
+                // Whole slivers read in place; the rest is packed.
+                let direct = if b_direct { nc / K::NR * K::NR } else { 0 };
+                if direct < nc {
+                    // SAFETY: as for A.
+                    unsafe {
+                        pack_w(
+                            K::NR,
+                            p.b.add(p0 * p.b_s[0] + (j0 + direct) * p.b_s[1]),
+                            p.b_s[1],
+                            p.b_s[0],
+                            nc - direct,
+                            kc,
+                            b_pack,
+                        )
+                    };
+                }
                 for ir in (0..mc).step_by(K::MR) {
                     let a_sliver = a_pack.wrapping_add(ir * kc);
                     for jr in (0..nc).step_by(K::NR) {
@@ -158,9 +173,15 @@ pub(crate) unsafe fn run<K: Microkernel>(p: &Problem, pack_buf: *mut f32) {
                                 Epilogue::NONE
                             },
                         };
-                        // SAFETY: the slivers were packed above (`kc` steps
-                        // each); the tile is inside C.
-                        unsafe { K::run(kc, a_sliver, b_pack.wrapping_add(jr * kc), &tile) };
+                        let (b_sliver, b_stride) = if jr < direct {
+                            (p.b.wrapping_add(p0 * p.b_s[0] + j * p.b_s[1]), p.b_s[0])
+                        } else {
+                            (b_pack.wrapping_add((jr - direct) * kc).cast_const(), K::NR)
+                        };
+                        // SAFETY: the A sliver was packed above (`kc` steps);
+                        // the B sliver is `kc` full runs of `NR` columns of B
+                        // or was packed above; the tile is inside C.
+                        unsafe { K::run(kc, a_sliver, b_sliver, b_stride, &tile) };
                     }
                 }
             }

@@ -99,6 +99,10 @@ pub fn pack_scratch_len(m: usize, k: usize, n: usize) -> usize {
     .unwrap_or(0)
 }
 
+/// Batched products smaller than this (multiply-adds each) are dealt out
+/// whole to the threads instead of being split one by one.
+const BATCH_SPLIT_MAX_MACS: usize = 1 << 20;
+
 /// A prepared batched matmul.
 #[derive(Clone, Debug)]
 pub struct MatMul {
@@ -121,6 +125,39 @@ impl MatMul {
     /// `cx` as [`gemm`] requires for this step's shape.
     pub unsafe fn run(&self, bases: &[*mut f32], cx: &GemmCx) {
         let base = [self.out.ptr(bases), self.a.ptr(bases), self.b.ptr(bases)];
+        let GemmShape { m, k, n, .. } = self.shape;
+        let count = self.batch.numel();
+        if let Some(workers) = cx.workers
+            && count > 1
+            && m * k * n < BATCH_SPLIT_MAX_MACS
+            && count * m * k * n >= parallel::PAR_MIN_MACS
+        {
+            // Many small products: deal whole products out to the threads
+            // (entry `e` to thread `e % threads`), each packing into its own
+            // scratch; the products write disjoint outputs.
+            let parts = workers.threads().min(count);
+            let (pack, pack_len) = (cx.pack as usize, cx.pack_len);
+            let base = base.map(|p| p as usize);
+            workers.run(parts, &|t| {
+                let mine = GemmCx {
+                    pack: (pack as *mut f32).wrapping_add(t * pack_len),
+                    pack_len,
+                    workers: None,
+                };
+                let mut e = 0;
+                // SAFETY: as below; thread `t` runs only its own entries.
+                unsafe {
+                    self.batch
+                        .for_each(base.map(|p| p as *mut f32), |[c, a, b]| {
+                            if e % parts == t {
+                                gemm(&self.shape, a, b, c, false, &mine);
+                            }
+                            e += 1;
+                        })
+                }
+            });
+            return;
+        }
         // SAFETY: the batch walk and the shape stay inside the operands.
         unsafe {
             self.batch

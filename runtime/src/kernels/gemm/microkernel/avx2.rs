@@ -18,15 +18,15 @@ impl Microkernel for Avx2 {
     const NC: usize = 512;
 
     #[inline]
-    unsafe fn run(kc: usize, a: *const f32, b: *const f32, t: &Tile) {
+    unsafe fn run(kc: usize, a: *const f32, b: *const f32, b_stride: usize, t: &Tile) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: forwarded (the caller checked the CPU has AVX2 and FMA).
         unsafe {
-            x86::tile::<6, 2>(kc, a, b, t)
+            x86::tile::<6, 2>(kc, a, b, b_stride, t)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (kc, a, b, t);
+            let _ = (kc, a, b, b_stride, t);
             unreachable!("the AVX2 kernel exists on x86_64 only");
         }
     }
@@ -43,11 +43,13 @@ mod x86 {
         kc: usize,
         a: *const f32,
         b: *const f32,
+        b_stride: usize,
         t: &Tile,
     ) {
         let mut acc = [[_mm256_setzero_ps(); NV]; MR];
         let (mut a, mut b) = (a, b);
-        // SAFETY: `a` and `b` hold `kc` steps of `MR` and `8 * NV` floats.
+        // SAFETY: `a` holds `kc` steps of `MR` floats, `b` `kc` runs of
+        // `8 * NV` floats `b_stride` apart.
         unsafe {
             for _ in 0..kc {
                 let mut bv = [_mm256_setzero_ps(); NV];
@@ -61,7 +63,7 @@ mod x86 {
                     }
                 }
                 a = a.add(MR);
-                b = b.add(8 * NV);
+                b = b.add(b_stride);
             }
             store(&acc, t);
         }

@@ -21,15 +21,15 @@ impl Microkernel for Avx512 {
     const NC: usize = 512;
 
     #[inline]
-    unsafe fn run(kc: usize, a: *const f32, b: *const f32, t: &Tile) {
+    unsafe fn run(kc: usize, a: *const f32, b: *const f32, b_stride: usize, t: &Tile) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: forwarded (the caller checked the CPU has AVX-512F).
         unsafe {
-            x86::tile::<12, 2>(kc, a, b, t)
+            x86::tile::<12, 2>(kc, a, b, b_stride, t)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (kc, a, b, t);
+            let _ = (kc, a, b, b_stride, t);
             unreachable!("the AVX-512 kernel exists on x86_64 only");
         }
     }
@@ -46,11 +46,22 @@ mod x86 {
         kc: usize,
         a: *const f32,
         b: *const f32,
+        b_stride: usize,
         t: &Tile,
     ) {
+        if t.cs == 1 {
+            // Fetch the tile's rows of C while the FMAs run.
+            for i in 0..t.rows {
+                let row = t.c.wrapping_add(i * t.rs);
+                for v in 0..NV {
+                    _mm_prefetch::<_MM_HINT_T0>(row.wrapping_add(16 * v) as *const i8);
+                }
+            }
+        }
         let mut acc = [[_mm512_setzero_ps(); NV]; MR];
         let (mut a, mut b) = (a, b);
-        // SAFETY: `a` and `b` hold `kc` steps of `MR` and `16 * NV` floats.
+        // SAFETY: `a` holds `kc` steps of `MR` floats, `b` `kc` runs of
+        // `16 * NV` floats `b_stride` apart.
         unsafe {
             for _ in 0..kc {
                 let mut bv = [_mm512_setzero_ps(); NV];
@@ -64,7 +75,7 @@ mod x86 {
                     }
                 }
                 a = a.add(MR);
-                b = b.add(16 * NV);
+                b = b.add(b_stride);
             }
             store(&acc, t);
         }

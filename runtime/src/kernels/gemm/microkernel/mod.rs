@@ -3,10 +3,11 @@
 //! ([`Epilogue`]), and the instruction set chosen once per process ([`Isa`]).
 //!
 //! A microkernel computes one `MR x NR` block of `C` from a packed sliver of
-//! `A` (`kc` columns of `MR` rows, column after column) and a packed sliver of
-//! `B` (`kc` rows of `NR` columns, row after row), both zero-padded to full
-//! width, so the arithmetic never branches on edges: only the final store
-//! clips to the tile's valid `rows x cols`. Vectors run along `NR` (the
+//! `A` (`kc` columns of `MR` rows, column after column) and a sliver of `B`
+//! (`kc` rows of `NR` columns: packed row after row, or read in place when
+//! `B`'s rows are contiguous), both full width (packing zero-pads the edges),
+//! so the arithmetic never branches on edges: only the final store clips to
+//! the tile's valid `rows x cols`. Vectors run along `NR` (the
 //! columns of `C`); the driver transposes the whole problem when `C` is
 //! column-major, so the fast store (`cs == 1`) is the common case.
 
@@ -115,13 +116,16 @@ pub trait Microkernel {
     const NC: usize;
 
     /// `tile (+)= A_sliver · B_sliver` over `kc` steps, then the epilogue.
+    /// Step `p` of the `B` sliver is the `NR` floats at `b + p * b_stride`
+    /// (`NR` when packed; `B`'s row stride when read in place).
     ///
     /// # Safety
-    /// `a` holds `kc * MR` and `b` holds `kc * NR` readable floats; the tile
+    /// `a` holds `kc * MR` readable floats and `b` holds `kc` readable runs
+    /// of `NR` floats, `b_stride` apart; the tile
     /// is valid for writes (and reads when `load`) over its `rows x cols`
     /// strided extent, with `rows <= MR`, `cols <= NR`; the CPU supports the
     /// kernel's instruction set.
-    unsafe fn run(kc: usize, a: *const f32, b: *const f32, t: &Tile);
+    unsafe fn run(kc: usize, a: *const f32, b: *const f32, b_stride: usize, t: &Tile);
 }
 
 /// The instruction sets kiln has microkernels for.

@@ -20,16 +20,13 @@ impl Microkernel for Portable {
     const MC: usize = 256;
     const NC: usize = 512;
 
-    unsafe fn run(kc: usize, a: *const f32, b: *const f32, t: &Tile) {
+    unsafe fn run(kc: usize, a: *const f32, b: *const f32, b_stride: usize, t: &Tile) {
         let mut acc = [[0.0f32; NR]; MR];
-        // SAFETY: `a` and `b` hold `kc` steps of `MR` and `NR` floats.
-        let (a, b) = unsafe {
-            (
-                std::slice::from_raw_parts(a, kc * MR),
-                std::slice::from_raw_parts(b, kc * NR),
-            )
-        };
-        for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
+        // SAFETY: `a` holds `kc` steps of `MR` floats.
+        let a = unsafe { std::slice::from_raw_parts(a, kc * MR) };
+        for (p, ap) in a.chunks_exact(MR).enumerate() {
+            // SAFETY: step `p` of `b` is `NR` readable floats.
+            let bp = unsafe { &*(b.add(p * b_stride) as *const [f32; NR]) };
             for (row, &ai) in acc.iter_mut().zip(ap) {
                 for (x, &bj) in row.iter_mut().zip(bp) {
                     *x += ai * bj;
