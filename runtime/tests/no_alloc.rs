@@ -99,7 +99,7 @@ fn strided(v: &View, shape: &[usize], strides: &[usize]) -> View {
     }
 }
 
-/// One step of (almost) every kernel, all small enough to avoid sgemm.
+/// One step of (almost) every kernel, on small shapes.
 fn every_kernel() -> Plan {
     let img = TensorType::f32([2, 3, 6, 6]);
     let mut b = Builder {

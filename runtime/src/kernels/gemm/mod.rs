@@ -4,8 +4,9 @@
 //! [`gemm`] computes `C = A·B` or `C += A·B` for any element strides of `A`,
 //! `B` and `C`, so transposed operands (folded into the views by the
 //! compiler) cost nothing. It picks one of three paths:
-//! - **GEMV** (`m == 1` or `n == 1`) and **tiny** products (`m*k*n <= 4096`):
-//!   loops without packing ([`small`]);
+//! - **GEMV** (`m == 1` or `n == 1`) and **tiny** products (`m*k*n <= 256`):
+//!   loops without packing ([`small`]), a large GEMV's outputs split over
+//!   the threads;
 //! - everything else: a BLIS-style packed GEMM ([`driver`]) around a
 //!   register-blocked FMA microkernel ([`microkernel`]: AVX-512, AVX2 or
 //!   portable, chosen once per process), split over the executable's threads
@@ -185,6 +186,60 @@ pub unsafe fn gemm(
     unsafe { gemm_ex(s, a, b, c, accumulate, Epilogue::NONE, Route::Auto, cx) }
 }
 
+/// A GEMV (`m == 1` or `n == 1`), its outputs split over the threads when
+/// it has at least [`parallel::PAR_MIN_MACS`] multiply-adds.
+///
+/// # Safety
+/// As [`gemm`], with `m == 1` or `n == 1`.
+unsafe fn gemv(
+    s: &GemmShape,
+    a: *const f32,
+    b: *const f32,
+    c: *mut f32,
+    accumulate: bool,
+    cx: &GemmCx,
+) {
+    let run = |s: &GemmShape, a: *const f32, b: *const f32, c: *mut f32| {
+        // SAFETY: forwarded (a sub-range of the outputs of a valid GEMV).
+        unsafe {
+            if s.m == 1 {
+                small::gemv_row(s, a, b, c, accumulate)
+            } else {
+                small::gemv_col(s, a, b, c, accumulate)
+            }
+        }
+    };
+    let len = s.m.max(s.n);
+    if let Some(w) = cx.workers
+        && s.m * s.k * s.n >= parallel::PAR_MIN_MACS
+        && len >= 64
+    {
+        // Whole cache lines of outputs per thread.
+        let parts = w.threads();
+        let chunk = len.div_ceil(parts).div_ceil(16) * 16;
+        let (a, b, c) = (a as usize, b as usize, c as usize);
+        w.run(parts, &|t| {
+            let start = t * chunk;
+            if start >= len {
+                return;
+            }
+            let size = chunk.min(len - start);
+            let (a, b, c) = (a as *const f32, b as *const f32, c as *mut f32);
+            if s.m == 1 {
+                let part = GemmShape { n: size, ..*s };
+                let b = b.wrapping_add(start * s.b[1]);
+                run(&part, a, b, c.wrapping_add(start * s.c[1]));
+            } else {
+                let part = GemmShape { m: size, ..*s };
+                let a = a.wrapping_add(start * s.a[0]);
+                run(&part, a, b, c.wrapping_add(start * s.c[0]));
+            }
+        });
+    } else {
+        run(s, a, b, c);
+    }
+}
+
 /// [`gemm`] with an epilogue (`C = act(A·B [+ C] + bias)`) and a choice of
 /// path. A non-trivial epilogue always takes the packed path.
 ///
@@ -222,10 +277,8 @@ pub unsafe fn gemm_ex(
             Route::Packed(isa) => isa,
             Route::Auto if !epilogue.is_none() => Isa::detected(),
             Route::Auto => {
-                if m == 1 {
-                    return small::gemv_row(s, a, b, c, accumulate);
-                } else if n == 1 {
-                    return small::gemv_col(s, a, b, c, accumulate);
+                if m == 1 || n == 1 {
+                    return gemv(s, a, b, c, accumulate, cx);
                 } else if m * k * n <= small::SMALL {
                     return small::naive(s, a, b, c, accumulate);
                 }
