@@ -38,6 +38,7 @@
 
 pub mod data;
 pub mod error;
+pub mod metrics;
 pub mod nn;
 pub mod stats;
 pub mod zoo;
