@@ -1,0 +1,72 @@
+//! The lecture examples, run with small settings: each must still learn what
+//! it teaches. Every example is a module here, so `cargo test` compiles it and
+//! calls its `run` directly.
+
+#[allow(dead_code)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+
+#[allow(dead_code)]
+#[path = "../examples/perceptron.rs"]
+mod perceptron;
+
+#[allow(dead_code)]
+#[path = "../examples/backprop.rs"]
+mod backprop;
+
+#[test]
+fn quickstart_learns_mnist_digits_in_two_epochs() {
+    let config = quickstart::Config {
+        epochs: 2,
+        train_samples: 2000,
+        ..quickstart::Config::full()
+    };
+    let r = quickstart::run(&config).expect("quickstart runs");
+    assert!(
+        r.test_accuracy > 0.8,
+        "test accuracy {} (chance is 0.1)",
+        r.test_accuracy
+    );
+    assert!(
+        r.last_epoch_loss < r.first_epoch_loss,
+        "training loss did not fall: {} -> {}",
+        r.first_epoch_loss,
+        r.last_epoch_loss
+    );
+}
+
+#[test]
+fn perceptron_separates_iris_but_not_xor_and_the_mlp_solves_xor() {
+    let config = perceptron::Config {
+        xor_epochs: 100,
+        mlp_steps: 500,
+        ..perceptron::Config::full()
+    };
+    let r = perceptron::run(&config).expect("perceptron runs");
+    assert!(
+        r.separable_epochs.is_some(),
+        "the perceptron did not converge on separable data"
+    );
+    assert_eq!(r.separable_errors, 0, "of {}", r.separable_samples);
+    // No epoch on XOR was free of mistakes, and the final line is wrong somewhere.
+    assert!(r.xor_min_epoch_mistakes >= 1);
+    assert!(r.xor_perceptron_errors >= 1);
+    assert_eq!(r.xor_mlp_accuracy, 1.0, "MLP loss {}", r.xor_mlp_loss);
+    assert!(r.xor_mlp_loss < 0.1, "MLP loss {}", r.xor_mlp_loss);
+}
+
+#[test]
+fn backprop_closed_forms_equal_kiln_gradients() {
+    let r = backprop::run(&backprop::Config::full()).expect("backprop runs");
+    assert_eq!(r.gradients.len(), 8);
+    for g in &r.gradients {
+        assert_eq!(g.kiln.len(), g.shape[0] * g.shape[1], "{}", g.name);
+        // A gradient of zeros would agree with a wrong closed form of zeros.
+        assert!(
+            g.closed_form.iter().any(|v| v.abs() > 1e-4),
+            "{} is trivially small",
+            g.name
+        );
+    }
+    assert!(r.max_abs_diff < 1e-5, "max difference {}", r.max_abs_diff);
+}
