@@ -14,6 +14,10 @@ mod perceptron;
 #[path = "../examples/backprop.rs"]
 mod backprop;
 
+#[allow(dead_code)]
+#[path = "../examples/regression.rs"]
+mod regression;
+
 #[test]
 fn quickstart_learns_mnist_digits_in_two_epochs() {
     let config = quickstart::Config {
@@ -69,4 +73,34 @@ fn backprop_closed_forms_equal_kiln_gradients() {
         );
     }
     assert!(r.max_abs_diff < 1e-5, "max difference {}", r.max_abs_diff);
+}
+
+#[test]
+fn regression_mlp_beats_the_mean_and_matches_least_squares_on_auto_mpg() {
+    let config = regression::Config {
+        epochs: 60,
+        diabetes: false,
+        ..regression::Config::full()
+    };
+    let r = regression::run(&config).expect("regression runs").auto_mpg;
+    assert_eq!((r.train_rows + r.val_rows, r.test_rows), (314, 78));
+    // The closed-form baseline reproduces the reference RMSE of data/README.md.
+    assert!(
+        (r.linear_test_rmse - 2.80).abs() < 0.02,
+        "least squares RMSE {}",
+        r.linear_test_rmse
+    );
+    assert!(
+        r.test_rmse < 0.5 * r.mean_test_rmse,
+        "MLP RMSE {} vs predicting the mean {}",
+        r.test_rmse,
+        r.mean_test_rmse
+    );
+    assert!(
+        r.test_rmse < 1.05 * r.linear_test_rmse,
+        "MLP RMSE {} vs least squares {}",
+        r.test_rmse,
+        r.linear_test_rmse
+    );
+    assert!((r.test_mse - r.test_rmse * r.test_rmse).abs() < 1e-9);
 }
