@@ -18,6 +18,10 @@ mod backprop;
 #[path = "../examples/regression.rs"]
 mod regression;
 
+#[allow(dead_code)]
+#[path = "../examples/classification.rs"]
+mod classification;
+
 #[test]
 fn quickstart_learns_mnist_digits_in_two_epochs() {
     let config = quickstart::Config {
@@ -103,4 +107,28 @@ fn regression_mlp_beats_the_mean_and_matches_least_squares_on_auto_mpg() {
         r.linear_test_rmse
     );
     assert!((r.test_mse - r.test_rmse * r.test_rmse).abs() < 1e-9);
+}
+
+#[test]
+fn classification_is_well_above_chance_on_digits_and_breast_cancer() {
+    let config = classification::Config {
+        epochs: 10,
+        small_sets: false,
+        ..classification::Config::full()
+    };
+    let r = classification::run(&config).expect("classification runs");
+    let digits = r.accuracy("digits").expect("digits trained");
+    let cancer = r.accuracy("breast_cancer").expect("breast cancer trained");
+    // Chance is 0.1 on digits; always answering "benign" scores 0.63 on the test rows.
+    assert!(digits > 0.85, "digits accuracy {digits}");
+    assert!(cancer > 0.9, "breast cancer accuracy {cancer}");
+    for s in &r.scores {
+        assert!(
+            s.last_epoch_loss < 0.5 * s.first_epoch_loss,
+            "{}: loss {} -> {}",
+            s.name,
+            s.first_epoch_loss,
+            s.last_epoch_loss
+        );
+    }
 }
