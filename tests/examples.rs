@@ -22,6 +22,10 @@ mod regression;
 #[path = "../examples/classification.rs"]
 mod classification;
 
+#[allow(dead_code)]
+#[path = "../examples/optimizers.rs"]
+mod optimizers;
+
 #[test]
 fn quickstart_learns_mnist_digits_in_two_epochs() {
     let config = quickstart::Config {
@@ -131,4 +135,60 @@ fn classification_is_well_above_chance_on_digits_and_breast_cancer() {
             s.last_epoch_loss
         );
     }
+}
+
+#[test]
+fn optimizers_all_descend_and_momentum_and_adam_beat_gradient_descent() {
+    let csv = std::env::temp_dir().join(format!(
+        "kiln-examples-{}/rosenbrock.csv",
+        std::process::id()
+    ));
+    let config = optimizers::Config {
+        rosenbrock_steps: 500,
+        digits_steps: 100,
+        trajectory_csv: Some(csv.clone()),
+        ..optimizers::Config::full()
+    };
+    let r = optimizers::run(&config).expect("optimizers run");
+    assert_eq!(r.rows.len(), 6);
+    let row = |n: &str| r.row(n).expect("every optimizer has a row");
+    for o in &r.rows {
+        assert!(
+            o.rosenbrock < 0.5 * r.rosenbrock_start,
+            "{}: Rosenbrock {} from {}",
+            o.name,
+            o.rosenbrock,
+            r.rosenbrock_start
+        );
+        assert!(
+            o.digits_loss < r.digits_start_loss - 0.1,
+            "{}: digits loss {} from {}",
+            o.name,
+            o.digits_loss,
+            r.digits_start_loss
+        );
+    }
+    // Along Rosenbrock's valley, momentum and Adam leave gradient descent far behind.
+    for fast in ["momentum", "adam"] {
+        assert!(
+            row(fast).rosenbrock < 0.1 * row("gd").rosenbrock,
+            "{fast} {} vs gd {}",
+            row(fast).rosenbrock,
+            row("gd").rosenbrock
+        );
+    }
+    // At their default learning rates, the adaptive and momentum methods
+    // train the digits MLP faster than plain gradient descent.
+    for fast in ["momentum", "rmsprop", "adam"] {
+        assert!(
+            row(fast).digits_loss < row("gd").digits_loss,
+            "{fast} {} vs gd {}",
+            row(fast).digits_loss,
+            row("gd").digits_loss
+        );
+    }
+    let text = std::fs::read_to_string(&csv).expect("trajectories written");
+    assert!(text.starts_with("optimizer,step,x,y,f\n"));
+    assert_eq!(text.lines().count(), 1 + 6 * (500 + 1));
+    let _ = std::fs::remove_dir_all(csv.parent().expect("a directory"));
 }
