@@ -41,7 +41,7 @@ use kiln::data::{DataLoader, Dataset, SplitMix64, Standardizer, bundled_dir, rea
 use kiln::prelude::*;
 use kiln::{CompileOptions, Executable, metrics};
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What to train, and for how long.
 pub struct Config {
@@ -130,6 +130,9 @@ fn with_lr(name: &str, lr: f32) -> Optimizer {
 
 const START: (f32, f32) = (-1.2, 1.0);
 
+/// A point of a descent: `(x, y, f(x, y))`.
+type Point = (f32, f32, f32);
+
 /// The Rosenbrock function of the params `x` and `y`, as the weighted sum
 /// `w₁ r₁² + w₂ r₂²`. Feeding `w = (1, 1)` gives `f` itself; SGD feeds
 /// `(2, 0)` or `(0, 2)`.
@@ -154,7 +157,7 @@ fn descend(
     stochastic: bool,
     steps: usize,
     seed: u64,
-) -> Result<Vec<(f32, f32, f32)>, kiln::Error> {
+) -> Result<Vec<Point>, kiln::Error> {
     let step = kiln::compile_train(&rosenbrock()?, TrainConfig::new("loss", optimizer))?;
     let mut session = Session::new(step.plan, seed)?;
     let mut rng = SplitMix64::new(seed);
@@ -280,7 +283,7 @@ fn train_digits(
 }
 
 /// Writes every optimizer's path as `optimizer,step,x,y,f` rows.
-fn write_csv(path: &PathBuf, paths: &[(&str, Vec<(f32, f32, f32)>)]) -> Result<(), kiln::Error> {
+fn write_csv(path: &Path, paths: &[(&str, Vec<Point>)]) -> Result<(), kiln::Error> {
     let mut text = String::from("optimizer,step,x,y,f\n");
     for (name, points) in paths {
         for (i, (x, y, f)) in points.iter().enumerate() {
@@ -324,7 +327,7 @@ pub fn run(config: &Config) -> Result<Report, kiln::Error> {
     for name in NAMES {
         // Rosenbrock: every learning rate of the grid, keeping the best path.
         let mut tried = Vec::new();
-        let mut best: Option<(f32, Vec<(f32, f32, f32)>)> = None;
+        let mut best: Option<(f32, Vec<Point>)> = None;
         for &lr in &config.rosenbrock_lrs {
             let path = descend(
                 with_lr(name, lr),
