@@ -65,7 +65,8 @@ pub struct Report {
     pub separable_samples: usize,
     /// Errors of the final perceptron on the four XOR points.
     pub xor_perceptron_errors: usize,
-    /// Mistakes made during each XOR epoch (never zero).
+    /// The fewest mistakes the perceptron made in any XOR epoch (never zero:
+    /// no line separates XOR).
     pub xor_min_epoch_mistakes: usize,
     /// Accuracy of the MLP on the four XOR points.
     pub xor_mlp_accuracy: f64,
@@ -204,7 +205,7 @@ pub fn run(config: &Config) -> Result<Report, kiln::Error> {
     };
     match separable_epochs {
         Some(e) => println!(
-            "  converged: epoch {e} made no mistake; w = {:?}, b = {:.3}; training errors {}",
+            "  converged: epoch {e} made no mistake; w = {:.3?}, b = {:.3}; training errors {}",
             sep.w, sep.b, sep.final_errors
         ),
         None => println!(
@@ -227,7 +228,7 @@ pub fn run(config: &Config) -> Result<Report, kiln::Error> {
     )?;
     let xor_min_epoch_mistakes = xor.epoch_mistakes.iter().copied().min().unwrap_or(0);
     println!(
-        "  after {} epochs: w = {:?}, b = {:.3}, still {} of 4 points wrong; \
+        "  after {} epochs: w = {:.3?}, b = {:.3}, still {} of 4 points wrong; \
          every epoch made at least {} mistake(s): a single line cannot separate XOR",
         xor.epoch_mistakes.len(),
         xor.w,
