@@ -181,7 +181,9 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
                 .checked_mul(*interior)
                 .and_then(|i| i.checked_add(n)?.checked_add(*low)?.checked_add(*high));
             dims[*axis] = padded.ok_or_else(|| {
-                TypeError::Attribute(format!("padding {low}+{high} with interior {interior} overflows"))
+                TypeError::Attribute(format!(
+                    "padding {low}+{high} with interior {interior} overflows"
+                ))
             })?;
             Ok(TensorType::new(x.dtype, dims))
         }
