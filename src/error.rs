@@ -14,6 +14,10 @@ pub enum Error {
     #[error(transparent)]
     Eval(#[from] kiln_ir::EvalError),
     #[error(transparent)]
+    Compile(#[from] kiln_compiler::CompileError),
+    #[error(transparent)]
+    Runtime(#[from] kiln_runtime::RuntimeError),
+    #[error(transparent)]
     Data(#[from] crate::data::DataError),
     #[error("{0}")]
     Io(String),

@@ -72,3 +72,17 @@ fn autodiff_names_every_param_without_a_gradient_and_where_the_path_breaks() {
     let err = kiln_compiler::compile(&graph, &options).expect_err("two params get no gradient");
     insta::assert_snapshot!(err.to_string());
 }
+
+#[test]
+fn layers_report_a_wrong_input_rank_instead_of_panicking() {
+    let b = GraphBuilder::new("g");
+    let x = b.input("x", &[8, 16]);
+    let attn = nn::MultiHeadAttention::new(&b, "attn", 16, 4);
+    b.output("y", attn.forward(x, x, None));
+    let err = b.build().expect_err("attention needs [B, T, D]");
+    assert!(
+        err.to_string()
+            .contains("expects a rank-3 input, found f32[8,16]"),
+        "{err}"
+    );
+}

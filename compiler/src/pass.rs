@@ -2,7 +2,7 @@
 
 use crate::error::PassError;
 use crate::train::TrainConfig;
-use kiln_ir::Graph;
+use kiln_ir::{Graph, NodeId};
 
 /// Whether a pass changed the graph (fixpoint groups stop when none did).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,4 +45,13 @@ impl Default for PassCx {
 pub trait Pass {
     fn name(&self) -> &'static str;
     fn run(&self, graph: &mut Graph, cx: &mut PassCx) -> Result<Changed, PassError>;
+}
+
+/// The graph's topological order, or the error a pass reports on a cycle (the
+/// verifier rejects cycles, so passes only see one in a broken pipeline).
+pub fn topo_order(graph: &Graph) -> Result<Vec<NodeId>, PassError> {
+    graph.topo_order().map_err(|stuck| {
+        let ids: Vec<String> = stuck.iter().map(|id| id.to_string()).collect();
+        PassError::Precondition(format!("the graph has a cycle through {}", ids.join(", ")))
+    })
 }

@@ -176,7 +176,15 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
             axis_in(*axis, x.shape.rank(), "axis")?;
             let mut dims = x.shape.0.clone();
             let n = dims[*axis];
-            dims[*axis] = low + n + n.saturating_sub(1) * interior + high;
+            let padded = n
+                .saturating_sub(1)
+                .checked_mul(*interior)
+                .and_then(|i| i.checked_add(n)?.checked_add(*low)?.checked_add(*high));
+            dims[*axis] = padded.ok_or_else(|| {
+                TypeError::Attribute(format!(
+                    "padding {low}+{high} with interior {interior} overflows"
+                ))
+            })?;
             Ok(TensorType::new(x.dtype, dims))
         }
         Op::Concat { axis } => {

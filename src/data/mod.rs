@@ -6,12 +6,14 @@ pub mod csv;
 pub mod dataset;
 pub mod idx;
 pub mod loader;
+pub mod mnist;
 pub mod rng;
 
 pub use csv::{Table, read_csv};
 pub use dataset::{Dataset, Standardizer, Targets};
 pub use idx::{read_idx_images, read_idx_labels};
 pub use loader::{Batch, DataLoader};
+pub use mnist::{bundled_dir, mnist};
 pub use rng::SplitMix64;
 
 /// Why data could not be loaded.

@@ -87,6 +87,10 @@ impl<'g> MultiHeadAttention<'g> {
     /// `[B, T, D] -> [B, H, T, D/H]`.
     #[track_caller]
     fn split_heads(&self, x: Tensor<'g>) -> Tensor<'g> {
+        let x = x.expect_rank(3, "multi-head attention");
+        if x.id().is_none() {
+            return x;
+        }
         let d = x.dims();
         let (b, t, dm) = (d[0], d[1], d[2]);
         x.reshape(&[b, t, self.heads, dm / self.heads])
@@ -96,6 +100,10 @@ impl<'g> MultiHeadAttention<'g> {
     /// `[B, H, T, Dh] -> [B, T, H*Dh]`.
     #[track_caller]
     fn merge_heads(&self, x: Tensor<'g>) -> Tensor<'g> {
+        let x = x.expect_rank(4, "multi-head attention");
+        if x.id().is_none() {
+            return x;
+        }
         let d = x.dims();
         let (b, h, t, dh) = (d[0], d[1], d[2], d[3]);
         x.permute(&[0, 2, 1, 3]).reshape(&[b, t, h * dh])

@@ -55,6 +55,7 @@ impl<'g> Lstm<'g> {
     /// Runs over `x[batch, time, input]` from a zero state.
     #[track_caller]
     pub fn forward(&self, x: Tensor<'g>) -> LstmOutput<'g> {
+        let x = x.expect_rank(3, "LSTM (input [batch, time, features])");
         let dims = x.dims();
         let (batch, steps, input) = match dims[..] {
             [b, t, f] => (b, t, f),

@@ -6,10 +6,13 @@
 //! the caller owns (inputs), memory the run overwrites (updated parameters) or
 //! strided memory are copied into a temporary. Updates become copy steps into
 //! their parameter's region, placed after every other step so all reads see the
-//! old values. Finally `memory.rs` gives every temporary its arena offset.
+//! old values; `updates.rs` then turns every such copy it safely can into the
+//! value's own step writing in place. Finally `memory.rs` gives every
+//! temporary its arena offset.
 
 pub mod memory;
 pub mod schedule;
+pub mod updates;
 pub mod views;
 
 use crate::error::CompileError;
@@ -232,6 +235,7 @@ impl<'g> Lowering<'g> {
             });
         }
         self.plan.outputs = std::mem::take(&mut self.outputs);
+        updates::write_in_place(&mut self.plan);
         self.place_temps();
         Ok(self.plan)
     }

@@ -3,15 +3,49 @@
 use kiln_ir::Shape;
 use kiln_ir::plan::View;
 
-/// `view` reshaped to `shape`, if its elements are contiguous (else `None`:
-/// the caller copies first).
+/// `view` reshaped to `shape` without copying, if possible: when its
+/// elements are contiguous, or when the reshape only inserts or removes
+/// size-1 dims (which keeps any strides, stride-0 broadcasts included). `None`
+/// means the caller copies first.
 pub fn reshape(view: &View, shape: &Shape) -> Option<View> {
-    view.is_contiguous().then(|| View {
-        region: view.region,
-        dtype: view.dtype,
-        offset: view.offset,
-        strides: shape.strides(),
+    if view.is_contiguous() {
+        return Some(View {
+            region: view.region,
+            dtype: view.dtype,
+            offset: view.offset,
+            strides: shape.strides(),
+            shape: shape.clone(),
+        });
+    }
+    // Same non-unit dims in the same order: carry their strides over.
+    let kept: Vec<(usize, usize)> = view
+        .shape
+        .0
+        .iter()
+        .zip(&view.strides)
+        .filter(|(d, _)| **d != 1)
+        .map(|(&d, &s)| (d, s))
+        .collect();
+    let target: Vec<usize> = shape.0.iter().copied().filter(|&d| d != 1).collect();
+    if kept.iter().map(|(d, _)| *d).ne(target.iter().copied()) {
+        return None;
+    }
+    let mut next = kept.iter();
+    let strides = shape
+        .0
+        .iter()
+        .map(|&d| {
+            if d == 1 {
+                0
+            } else {
+                next.next().map_or(0, |(_, s)| *s)
+            }
+        })
+        .collect();
+    Some(View {
+        strides,
         shape: shape.clone(),
+        ..view.clone()
     })
 }
 
@@ -91,6 +125,9 @@ mod tests {
             (s.offset, s.strides.clone(), s.shape.0.clone()),
             (1, vec![12, 4, 2], vec![2, 3, 2])
         );
+        let col = reshape(&b, &Shape::from([5, 1, 3, 4, 1])).expect("unit dims only");
+        assert_eq!(col.strides, vec![0, 0, 1, 0, 0]);
+        assert!(reshape(&p, &Shape::from([4, 6])).is_none());
         let t = transpose_last_two(&dense(&[5, 7]));
         assert_eq!(
             (t.shape.0.clone(), t.strides.clone()),

@@ -1,7 +1,7 @@
 //! Constant folding.
 
 use crate::error::PassError;
-use crate::pass::{Changed, Pass, PassCx};
+use crate::pass::{Changed, Pass, PassCx, topo_order};
 use kiln_ir::eval::{Value, eval_op};
 use kiln_ir::{Graph, Literal, NodeId, Op};
 
@@ -26,9 +26,7 @@ impl Pass for ConstantFold {
     }
 
     fn run(&self, graph: &mut Graph, cx: &mut PassCx) -> Result<Changed, PassError> {
-        let order = graph
-            .topo_order()
-            .map_err(|_| PassError::Precondition("the graph has a cycle".into()))?;
+        let order = topo_order(graph)?;
         let mut changed = false;
         for id in order {
             let node = graph.node(id);

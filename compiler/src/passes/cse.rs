@@ -1,7 +1,7 @@
 //! Common-subexpression elimination.
 
 use crate::error::PassError;
-use crate::pass::{Changed, Pass, PassCx};
+use crate::pass::{Changed, Pass, PassCx, topo_order};
 use kiln_ir::{Graph, NodeId, Op};
 use std::collections::HashMap;
 
@@ -20,9 +20,7 @@ impl Pass for Cse {
     }
 
     fn run(&self, graph: &mut Graph, _cx: &mut PassCx) -> Result<Changed, PassError> {
-        let order = graph
-            .topo_order()
-            .map_err(|_| PassError::Precondition("the graph has a cycle".into()))?;
+        let order = topo_order(graph)?;
         let mut seen: HashMap<(Op, Vec<NodeId>), NodeId> = HashMap::new();
         let mut changed = false;
         for id in order {

@@ -1,7 +1,7 @@
 //! Algebraic simplification: local rewrites to a simpler equivalent.
 
 use crate::error::PassError;
-use crate::pass::{Changed, Pass, PassCx};
+use crate::pass::{Changed, Pass, PassCx, topo_order};
 use kiln_ir::{BinaryOp, Graph, Literal, NodeId, Op, UnaryOp};
 
 /// Applies the rules in [`RULES`] to every node, in topological order. Each
@@ -38,9 +38,7 @@ impl Pass for Simplify {
     }
 
     fn run(&self, graph: &mut Graph, _cx: &mut PassCx) -> Result<Changed, PassError> {
-        let order = graph
-            .topo_order()
-            .map_err(|_| PassError::Precondition("the graph has a cycle".into()))?;
+        let order = topo_order(graph)?;
         let mut changed = false;
         for id in order {
             for (_, rule) in RULES {

@@ -105,6 +105,22 @@ impl<'g> Tensor<'g> {
         self.ty().shape.rank()
     }
 
+    /// This tensor if it has rank `rank`; otherwise records a mistake naming
+    /// `what` (a layer, say) at the caller's line and returns a poisoned tensor.
+    /// Layers call it before indexing `dims()`.
+    #[track_caller]
+    pub fn expect_rank(self, rank: usize, what: &str) -> Tensor<'g> {
+        if self.id.is_none() || self.rank() == rank {
+            return self;
+        }
+        let err = TypeError::Shape(format!(
+            "{what} expects a rank-{rank} input, found {}",
+            self.ty()
+        ));
+        self.b.record(what, &[self.ty()], SourceLoc::caller(), err);
+        self.b.poisoned()
+    }
+
     /// Gives the node a human name (shown as `; name` in the text form).
     pub fn named(self, name: &str) -> Tensor<'g> {
         if let Some(id) = self.id {
