@@ -2,8 +2,9 @@
 //! steps of every zoo model, median of many in-process runs, printed as a table.
 //!
 //! `cargo bench --bench zoo` (add `-- mlp` to run one model). Runs one thread
-//! unless `RAYON_NUM_THREADS` says otherwise. The machine is noisy: compare
-//! ratios measured in one run, not numbers across runs.
+//! unless `KILN_NUM_THREADS` says otherwise (read by the runtime when a plan
+//! is loaded: large GEMMs are then split over that many threads). The machine
+//! is noisy: compare ratios measured in one run, not numbers across runs.
 
 use kiln::ir::DType;
 use kiln::ir::cost::graph_cost;

@@ -70,6 +70,7 @@ mod x86 {
     }
 
     #[target_feature(enable = "avx2,fma")]
+    #[inline]
     unsafe fn store<const MR: usize, const NV: usize>(acc: &[[__m256; NV]; MR], t: &Tile) {
         if t.cs != 1 || t.cols != 8 * NV {
             let mut buf = [[[0.0f32; 8]; NV]; MR];

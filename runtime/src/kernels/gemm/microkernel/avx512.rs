@@ -8,7 +8,7 @@
 //! masked gathers and scatters when `C`'s columns are strided), so a partial
 //! tile never costs a scalar loop.
 
-use super::{Bias, Microkernel, Tile, store_scalar};
+use super::{Bias, Microkernel, Tile};
 
 /// The 12x32 AVX-512F kernel.
 pub struct Avx512;
@@ -34,6 +34,10 @@ impl Microkernel for Avx512 {
         }
     }
 }
+
+/// Column strides up to this over the tile width use gathers and scatters
+/// (their offsets are i32); unit tests lower it to reach the scalar path.
+const SCATTER_MAX_STRIDE: usize = if cfg!(test) { 64 } else { i32::MAX as usize };
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -85,20 +89,32 @@ mod x86 {
     /// gathers and scatters when they are strided (the transposed skinny
     /// products), the scalar path for strides too large for i32 offsets.
     #[target_feature(enable = "avx512f")]
+    #[inline]
+    #[allow(clippy::needless_range_loop)] // indices into `acc` and its masks
     unsafe fn store<const MR: usize, const NV: usize>(acc: &[[__m512; NV]; MR], t: &Tile) {
         // Gather/scatter offsets are i32 element indices: `(16 * NV - 1) * cs`
         // must fit.
         let scattered = t.cs != 1;
-        if scattered && t.cs > (i32::MAX as usize) / (16 * NV) {
-            let mut buf = [[[0.0f32; 16]; NV]; MR];
-            for (row, out) in acc.iter().zip(buf.iter_mut()) {
-                for (x, o) in row.iter().zip(out.iter_mut()) {
-                    // SAFETY: `o` is 16 writable floats.
-                    unsafe { _mm512_storeu_ps(o.as_mut_ptr(), *x) };
+        if scattered && t.cs > SCATTER_MAX_STRIDE / (16 * NV) {
+            // Vector by vector, scalar by scalar.
+            for i in 0..MR {
+                for v in 0..NV {
+                    if i < t.rows && 16 * v < t.cols {
+                        let mut lane = [0.0f32; 16];
+                        // SAFETY: `lane` is 16 writable floats.
+                        unsafe { _mm512_storeu_ps(lane.as_mut_ptr(), acc[i][v]) };
+                        for (l, &x) in lane.iter().enumerate().take(t.cols - 16 * v) {
+                            let j = 16 * v + l;
+                            // SAFETY: inside the tile (caller's contract).
+                            unsafe {
+                                let p = t.c.add(i * t.rs + j * t.cs);
+                                let old = if t.load { *p } else { 0.0 };
+                                *p = t.epilogue.apply(i, j, x + old);
+                            }
+                        }
+                    }
                 }
             }
-            // SAFETY: forwarded; `buf` is `MR` rows of `16 * NV`.
-            unsafe { store_scalar(buf.as_flattened().as_flattened(), 16 * NV, t) };
             return;
         }
         // Lane `l` of a row's vector is column `l` (times `cs`).
@@ -119,9 +135,11 @@ mod x86 {
                 *x = unsafe { _mm512_maskz_loadu_ps(masks[v], p.wrapping_add(16 * v)) };
             }
         }
-        for (i, row) in acc.iter().enumerate() {
+        // Constant trip counts with conditions (not `break`): the loops
+        // unroll to constant indices.
+        for i in 0..MR {
             if i >= t.rows {
-                break;
+                continue;
             }
             let out = t.c.wrapping_add(i * t.rs);
             let row_bias = match t.epilogue.bias {
@@ -129,13 +147,13 @@ mod x86 {
                 Bias::PerRow(p) => _mm512_set1_ps(unsafe { *p.add(i) }),
                 _ => zero,
             };
-            for (v, &x) in row.iter().enumerate() {
+            for v in 0..NV {
                 let m = masks[v];
                 if m == 0 {
-                    break;
+                    continue;
                 }
                 let p = out.wrapping_add(16 * v * t.cs);
-                let mut x = x;
+                let mut x = acc[i][v];
                 // SAFETY (loads and the stores): masked to the tile's valid
                 // columns of a valid row (caller's contract); offsets fit i32.
                 if t.load {
@@ -158,6 +176,59 @@ mod x86 {
                     unsafe { _mm512_mask_i32scatter_ps::<4>(p as *mut _, m, offsets, x) };
                 } else {
                     unsafe { _mm512_mask_storeu_ps(p, m, x) };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Bias, Epilogue};
+    use super::*;
+
+    /// Every store path (contiguous, gather/scatter, scalar) against a
+    /// scalar loop, on full and partial tiles with an epilogue (the values
+    /// are small integers, so every order sums exactly).
+    #[test]
+    fn store_paths_agree_with_the_portable_kernel() {
+        if !super::super::Isa::Avx512.available() {
+            return;
+        }
+        let kc = 5;
+        let a: Vec<f32> = (0..12 * kc).map(|i| (i % 7) as f32 - 3.0).collect();
+        let b: Vec<f32> = (0..32 * kc).map(|i| (i % 5) as f32 - 2.0).collect();
+        let bias: Vec<f32> = (0..32).map(|i| i as f32 * 0.5).collect();
+        // Contiguous, gather/scatter (cs 2) and scalar (cs > 2 under test).
+        for (rs, cs) in [(32, 1), (40, 1), (64, 2), (1, 12), (100, 3)] {
+            for (rows, cols, load) in [(12, 32, false), (7, 19, true), (1, 1, true)] {
+                let epi = Epilogue {
+                    bias: Bias::PerCol(bias.as_ptr()),
+                    relu: true,
+                };
+                let len = (rows - 1) * rs + (cols - 1) * cs + 1;
+                let mut c: Vec<f32> = (0..len).map(|i| i as f32 * 0.25).collect();
+                let old = c.clone();
+                let t = Tile {
+                    c: c.as_mut_ptr(),
+                    rs,
+                    cs,
+                    rows,
+                    cols,
+                    load,
+                    epilogue: epi,
+                };
+                // SAFETY: `a`, `b` hold `kc` steps; the tile fits `c`; AVX-512 checked.
+                unsafe { Avx512::run(kc, a.as_ptr(), b.as_ptr(), 32, &t) };
+                for i in 0..rows {
+                    for j in 0..cols {
+                        let mut want: f32 = (0..kc).map(|p| a[p * 12 + i] * b[p * 32 + j]).sum();
+                        if load {
+                            want += old[i * rs + j * cs];
+                        }
+                        want = (want + bias[j]).max(0.0);
+                        assert_eq!(c[i * rs + j * cs], want, "rs {rs} cs {cs} ({i},{j})");
+                    }
                 }
             }
         }
