@@ -307,11 +307,12 @@ fn large_gemms() -> Plan {
     let w = View::dense(Region::Param(0), &TensorType::f32([8, 3, 3, 3]));
     let f = |d: &[usize]| TensorType::f32(d.to_vec());
     let at = strided(&a, &[256, 128], &[1, 256]);
-    // a · a^T, a^T · a (large enough to split over two threads), batched.
+    // a · a^T, a^T · a (large enough to split over two threads).
     let c = b.step(Kernel::MatMul, vec![a.clone(), at.clone()], f(&[128, 128]));
     b.step(Kernel::MatMul, vec![at, a.clone()], f(&[256, 256]));
-    let a3 = strided(&a, &[2, 64, 256], &[64 * 256, 256, 1]);
-    let b3 = strided(&a, &[2, 256, 64], &[128, 1, 256]);
+    // Two 64x128x64 products: small enough to be dealt out whole to threads.
+    let a3 = strided(&a, &[2, 64, 128], &[64 * 256, 256, 1]);
+    let b3 = strided(&a, &[2, 128, 64], &[128, 1, 256]);
     b.step(Kernel::MatMul, vec![a3, b3], f(&[2, 64, 64]));
     let conv = ConvParams::default();
     let y = b.step(

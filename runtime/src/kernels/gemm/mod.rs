@@ -187,7 +187,7 @@ pub unsafe fn gemm(
 }
 
 /// A GEMV (`m == 1` or `n == 1`), its outputs split over the threads when
-/// it has at least [`parallel::PAR_MIN_MACS`] multiply-adds.
+/// it has at least [`parallel::GEMV_PAR_MIN_MACS`] multiply-adds.
 ///
 /// # Safety
 /// As [`gemm`], with `m == 1` or `n == 1`.
@@ -211,7 +211,7 @@ unsafe fn gemv(
     };
     let len = s.m.max(s.n);
     if let Some(w) = cx.workers
-        && s.m * s.k * s.n >= parallel::PAR_MIN_MACS
+        && s.m * s.k * s.n >= parallel::GEMV_PAR_MIN_MACS
         && len >= 64
     {
         // Whole cache lines of outputs per thread.

@@ -9,18 +9,29 @@
 //! element of `C` is summed in the same order whatever the thread count:
 //! results are bit-identical with 1 or 2 threads.
 //!
-//! Products below [`PAR_MIN_MACS`] multiply-adds (about half a microsecond
-//! on one core) stay on the calling thread. The hand-off to a spinning
-//! helper costs well under a microsecond, so even small products gain:
-//! measured with `bench_kernels`, a 6x25x784 product (117K multiply-adds,
-//! 2.6 µs) ran 1.5x faster on two threads, the 128x256x10 one 1.6x.
+//! Products below [`PAR_MIN_MACS`] multiply-adds stay on the calling thread.
+//! The hand-off itself is cheap (well under a microsecond to a spinning
+//! helper: in `bench_kernels`, with operands that stay put, even a 6x25x784
+//! product ran 1.5x faster on two threads), but in a real step the operands
+//! were just written by the other core, and the helper pays for moving them
+//! across: with a 64K threshold LeNet-5's per-image convolution GEMMs made
+//! its training step 1.7x *slower* on two threads (4.9 -> 8.3 ms, `cargo
+//! bench --bench zoo`). From 1M up the zoo steps are no slower than on one
+//! thread; the MLP and transformer steps gain 7-25%.
+//!
+//! GEMVs (see [`GEMV_PAR_MIN_MACS`]) split from a lower size: their large
+//! operand is a weight matrix that stays in both cores' caches between
+//! inference calls (MLP inference at batch 1: 15 -> 13 µs).
 
 use super::GemmCx;
 use super::driver::{self, Problem};
 use super::microkernel::Microkernel;
 
 /// The smallest product (in multiply-adds) split over threads.
-pub const PAR_MIN_MACS: usize = 1 << 16;
+pub const PAR_MIN_MACS: usize = 1 << 20;
+
+/// The smallest GEMV (in multiply-adds) split over threads.
+pub const GEMV_PAR_MIN_MACS: usize = 1 << 16;
 
 /// Packing one element costs about as much as this many multiply-adds
 /// (measured: the packs took 4% and 9% of a 128x784x256 product).
