@@ -7,7 +7,7 @@
 //! 64 bytes is a cache line and an AVX-512 register: kernels may rely on a
 //! region's start being aligned for vector loads.
 //!
-//! This file and `kernels/` are the only places with `unsafe`.
+//! This file, `workers.rs` and `kernels/` are the only places with `unsafe`.
 
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;

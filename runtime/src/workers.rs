@@ -97,7 +97,7 @@ impl Workers {
         }
     }
 
-    /// Unparks the helpers so they spin for the next [`SPIN`], ready for a
+    /// Unparks the helpers so they spin for the next millisecond, ready for a
     /// call (no allocation; a few hundred nanoseconds when they are awake).
     pub fn wake(&self) {
         for h in &self.handles {

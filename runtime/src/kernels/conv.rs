@@ -15,9 +15,11 @@
 //! layout takes the direct loop, which is the evaluator's loop nest over
 //! strided views (and so agrees with it bit for bit).
 //!
-//! Parallel note: images are independent in the forward and input-gradient
-//! kernels (each needs its own col buffer); the weight gradient would reduce
-//! per-thread partial sums.
+//! Parallel note: each GEMM packs into the executable's packing scratch and
+//! is split over threads when large enough (see `gemm::parallel`); LeNet's
+//! per-image GEMMs are below that size. Images are independent in the
+//! forward and input-gradient kernels (each would need its own col buffer);
+//! the weight gradient would reduce per-thread partial sums.
 
 use super::gemm::{GemmCx, GemmShape, gemm, pack_scratch_len};
 use super::layout::{Loc, zero4};

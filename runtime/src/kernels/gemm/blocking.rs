@@ -3,7 +3,7 @@
 //! Each loop is split into equal blocks no larger than the kernel's limit
 //! (`KC`, `MC`, `NC`), rounded up to whole slivers: 784 = 2 x 392 rather than
 //! 384 + 384 + 16, so no block is a sliver of leftovers. The scratch bound
-//! ([`pack_len`]) is monotone in `m`, `k` and `n`, so a thread's part of a
+//! (`pack_len`) is monotone in `m`, `k` and `n`, so a thread's part of a
 //! product never needs more than the whole product would.
 
 use super::microkernel::Microkernel;

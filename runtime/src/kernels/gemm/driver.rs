@@ -111,8 +111,8 @@ pub(crate) fn reads_b_in_place(p: &Problem) -> bool {
 /// # Safety
 /// The operands are valid for their strided extents, `C` does not overlap
 /// `A` or `B`, `pack` is writable for
-/// [`pack_len::<K>(m, k, n)`](super::blocking::pack_len) floats and 64-byte
-/// aligned, the CPU runs `K`, and `k > 0`.
+/// [`pack_len::<K>(m, k, n)`](super::blocking::pack_len) floats (64-byte
+/// alignment is faster, not required), the CPU runs `K`, and `k > 0`.
 pub(crate) unsafe fn run<K: Microkernel>(p: &Problem, pack_buf: *mut f32) {
     let Problem { m, k, n, .. } = *p;
     let bl = blocks::<K>(m, k, n);

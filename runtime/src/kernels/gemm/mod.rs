@@ -10,7 +10,8 @@
 //! - everything else: a BLIS-style packed GEMM ([`driver`]) around a
 //!   register-blocked FMA microkernel ([`microkernel`]: AVX-512, AVX2 or
 //!   portable, chosen once per process), split over the executable's threads
-//!   when large enough ([`parallel`]).
+//!   when large enough ([`parallel`]). A batch of small products (attention
+//!   heads) is dealt out whole to the threads instead ([`MatMul::run`]).
 //!
 //! The packed path allocates nothing: it packs into scratch the caller gives
 //! it ([`GemmCx`]), sized by [`pack_scratch_len`] per thread. The executable
@@ -53,7 +54,8 @@ pub struct GemmShape {
 }
 
 /// What a GEMM call may use besides its operands: packing scratch (one
-/// block of `pack_len` floats per thread, 64-byte aligned) and the helper
+/// block of `pack_len` floats per thread; 64-byte alignment is faster but
+/// not required) and the helper
 /// threads.
 #[derive(Clone, Copy, Debug)]
 pub struct GemmCx<'a> {
@@ -172,7 +174,7 @@ impl MatMul {
 /// # Safety
 /// `a`, `b` and `c` must be valid for the shape's strided extents, `c` must
 /// not overlap `a` or `b`, and `cx.pack` must hold `cx.pack_len >=
-/// pack_scratch_len(m, k, n)` floats, 64-byte aligned, for each thread of
+/// pack_scratch_len(m, k, n)` floats (best 64-byte aligned) for each thread of
 /// `cx.workers` (one without).
 pub unsafe fn gemm(
     s: &GemmShape,

@@ -4,8 +4,8 @@
 //! thread, along `n` or `m`, whichever gives the cheaper largest part (its
 //! padded tiles plus the packing every part repeats: all of `A` when cut
 //! along `n`, all of `B` when cut along `m` unless `B` is read in place,
-//! see [`split`]). Every thread runs the single-threaded loop nest on its block with its own
-//! packing scratch. The `k` blocking does not depend on the split, so every
+//! see `split`). Every thread runs the single-threaded loop nest on its
+//! block with its own packing scratch. The `k` blocking does not depend on the split, so every
 //! element of `C` is summed in the same order whatever the thread count:
 //! results are bit-identical with 1 or 2 threads.
 //!
