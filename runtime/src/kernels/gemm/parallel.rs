@@ -15,9 +15,10 @@
 //! product ran 1.5x faster on two threads), but in a real step the operands
 //! were just written by the other core, and the helper pays for moving them
 //! across: with a 64K threshold LeNet-5's per-image convolution GEMMs made
-//! its training step 1.7x *slower* on two threads (4.9 -> 8.3 ms, `cargo
-//! bench --bench zoo`). From 1M up the zoo steps are no slower than on one
-//! thread; the MLP and transformer steps gain 7-25%.
+//! its training step 1.5x *slower* on two threads (4.8 -> 7.5 ms, `cargo
+//! bench --bench zoo`). With 1M, LeNet-5 runs as fast as on one thread, and
+//! the MLP (1.03 -> 0.75 ms) and transformer (42 -> 29 ms) training steps
+//! gain 1.4x.
 //!
 //! GEMVs (see [`GEMV_PAR_MIN_MACS`]) split from a lower size: their large
 //! operand is a weight matrix that stays in both cores' caches between
