@@ -41,6 +41,8 @@ pub mod kernels;
 mod session;
 mod store;
 mod tensor;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod workers;
 
 pub use error::{RuntimeError, StepInfo};
