@@ -36,7 +36,7 @@ impl fmt::Display for SourceLoc {
     }
 }
 
-/// An op applied to operands it cannot take (from [`crate::infer`]).
+/// An op applied to operands it cannot take (from [`crate::infer()`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TypeError {
     #[error("expected {expected} operand(s), found {found}")]

@@ -3,7 +3,7 @@
 //! A kiln model is a static dataflow [`Graph`]: every [`Node`] applies one
 //! [`Op`] to the tensors produced by its operand nodes and produces exactly one
 //! tensor, whose [`TensorType`] (dtype and fully static shape) is computed by
-//! [`infer`] when the node is created. Nothing about shapes is left for run
+//! [`infer()`] when the node is created. Nothing about shapes is left for run
 //! time, which is what lets the compiler plan every byte ahead of time.
 //!
 //! ## Values and sources
@@ -25,7 +25,7 @@
 //! ## Invariants
 //! [`verify()`] checks that the graph is acyclic, that every node has the right
 //! number of operands in positions `0..n`, that every stored type equals what
-//! [`infer`] computes, that sinks have no users, that names are unique and that
+//! [`infer()`] computes, that sinks have no users, that names are unique and that
 //! every update targets a param or state of the same type. It runs after
 //! parsing and after every compiler pass in tests and debug builds.
 //!

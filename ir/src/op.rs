@@ -3,7 +3,7 @@
 //! Primitive ops are few and orthogonal; composite operations (softmax, layer
 //! norm, cross-entropy, attention, LSTM cells) are built from them by the DSL and
 //! re-discovered by the compiler. Every variant documents its typing rules; the
-//! rules themselves are implemented once, in [`crate::infer`], and the meaning of
+//! rules themselves are implemented once, in [`crate::infer()`], and the meaning of
 //! every op is defined by the reference evaluator in [`crate::eval`].
 //!
 //! `Op` derives `Eq + Hash`, so two nodes with equal ops and equal operands

@@ -53,7 +53,7 @@ struct Args {
     /// Stop right after the first run of this pass.
     #[arg(long)]
     stop_after: Option<String>,
-    /// Write NNN-<pass>.before.kir, .after.kir and .diff for every pass run into DIR.
+    /// Write `NNN-<pass>.before.kir`, `.after.kir` and `.diff` for every pass run into DIR.
     #[arg(long)]
     dump_dir: Option<PathBuf>,
     /// Print the lowered plan (kernels, buffers, arena size) instead of the graph.

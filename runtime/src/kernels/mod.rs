@@ -2,7 +2,7 @@
 //! its kernel.
 //!
 //! A plan step becomes a [`Prepared`] kernel once, when the plan is loaded
-//! ([`prepare`]): shapes checked, dims simplified, strides and offsets
+//! (`prepare.rs`): shapes checked, dims simplified, strides and offsets
 //! resolved to [`Loc`]s (a slot of the run's base table plus an offset). At run
 //! time [`Prepared::run`] only reads the base table and loops.
 //!

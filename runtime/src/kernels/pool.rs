@@ -8,7 +8,7 @@
 //! a window's sum by the full kernel area.
 //!
 //! Speed comes from walking a row of windows at a time: for each output row,
-//! tap `(ky, kx)` is applied to a chunk of up to [`CHUNK`] windows whose
+//! tap `(ky, kx)` is applied to a chunk of up to `CHUNK` windows whose
 //! positions are all inside the image (computed once per tap, so there is no
 //! per-element padding test), with the running max/sum per window in a stack
 //! buffer. For each window that still visits taps in `(ky, kx)` order.
