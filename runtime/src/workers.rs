@@ -34,11 +34,16 @@ const SPIN: Duration = Duration::from_millis(1);
 type Job = *const (dyn Fn(usize) + Sync);
 
 struct Shared {
-    /// Bumped once per call (and once to quit); helpers wait for a change.
+    /// `(call number << 8) | parts`, bumped once per call (and once, with 0
+    /// parts, to quit); helpers wait for a change. The number of parts
+    /// travels in the same word as the call number, so a helper decides
+    /// whether it has a part in *this* call without reading `job`: a helper
+    /// with no part never touches `job`, which the caller may already be
+    /// rewriting for the next call.
     generation: AtomicUsize,
-    /// The current job and its number of parts; written only by the caller
-    /// before it bumps `generation`, read by helpers after they see the bump.
-    job: UnsafeCell<(Option<Job>, usize)>,
+    /// The current job; written only by the caller before it bumps
+    /// `generation`, read only by helpers that have a part in that call.
+    job: UnsafeCell<Option<Job>>,
     /// Helpers still running their part of the current call.
     remaining: AtomicUsize,
     panicked: AtomicBool,
@@ -47,9 +52,11 @@ struct Shared {
 
 // SAFETY: `job` is written only by the single caller of `Workers::run` (which
 // takes `&self` but is the only writer, see `run`) strictly before the
-// Release bump of `generation`, and read by helpers only after an Acquire load
-// sees that bump and before they decrement `remaining`; the caller does not
-// write it again until `remaining` is back to zero. Everything else is atomic.
+// Release bump of `generation`, and read only by helpers that have a part in
+// that call (known from the generation word itself), after an Acquire load
+// sees the bump and before they decrement `remaining`; the caller waits for
+// exactly those helpers before it returns and writes `job` again.
+// Everything else is atomic.
 unsafe impl Sync for Shared {}
 // SAFETY: as above; the raw job pointer is only dereferenced during a call,
 // while the closure it points to is alive on the caller's stack.
@@ -76,12 +83,13 @@ impl Workers {
     pub fn new(threads: usize) -> Workers {
         let shared = Arc::new(Shared {
             generation: AtomicUsize::new(0),
-            job: UnsafeCell::new((None, 0)),
+            job: UnsafeCell::new(None),
             remaining: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
             quit: AtomicBool::new(false),
         });
-        let handles = (1..threads.max(1))
+        // The part count shares a word with the call number: at most 255 threads.
+        let handles = (1..threads.clamp(1, 255))
             .map(|part| {
                 let shared = Arc::clone(&shared);
                 std::thread::Builder::new()
@@ -128,10 +136,12 @@ impl Workers {
         // return before `remaining` is zero, so `f` outlives every use.
         let job: Job = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), Job>(f) };
         // SAFETY: we hold `busy`, so no other caller writes `job`, and every
-        // helper finished reading it in the previous call (remaining was 0).
-        unsafe { *s.job.get() = (Some(job), parts) };
+        // helper that had a part in the previous call finished reading it
+        // (remaining was 0); helpers without a part never read it.
+        unsafe { *s.job.get() = Some(job) };
         s.remaining.store(parts - 1, Ordering::Relaxed);
-        s.generation.fetch_add(1, Ordering::Release);
+        let call = (s.generation.load(Ordering::Relaxed) >> 8).wrapping_add(1);
+        s.generation.store((call << 8) | parts, Ordering::Release);
         for h in &self.handles[..parts - 1] {
             h.thread().unpark();
         }
@@ -158,7 +168,8 @@ impl Workers {
 impl Drop for Workers {
     fn drop(&mut self) {
         self.shared.quit.store(true, Ordering::Relaxed);
-        self.shared.generation.fetch_add(1, Ordering::Release);
+        let call = (self.shared.generation.load(Ordering::Relaxed) >> 8).wrapping_add(1);
+        self.shared.generation.store(call << 8, Ordering::Release);
         for h in self.handles.drain(..) {
             h.thread().unpark();
             let _ = h.join();
@@ -192,11 +203,12 @@ fn helper(s: &Shared, part: usize) {
         if s.quit.load(Ordering::Relaxed) {
             return;
         }
-        // SAFETY: the caller wrote `job` before the Release bump we just saw
-        // with Acquire, and keeps it (and the closure) alive until we
-        // decrement `remaining` below.
-        let (job, parts) = unsafe { *s.job.get() };
+        let parts = now & 0xff;
         if part < parts {
+            // SAFETY: we have a part in this call, so the caller wrote `job`
+            // before the Release bump we just saw with Acquire, and keeps it
+            // (and the closure) alive until we decrement `remaining` below.
+            let job = unsafe { *s.job.get() };
             if let Some(job) = job {
                 // SAFETY: see above: the closure is alive until `remaining` drops.
                 let f = unsafe { &*job };
@@ -212,6 +224,22 @@ fn helper(s: &Shared, part: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calls_with_fewer_parts_than_threads_never_mix_jobs() {
+        // Helpers without a part in one call must not read the next call's
+        // job (this hung before parts traveled with the call number).
+        let w = Workers::new(3);
+        let total = AtomicUsize::new(0);
+        for i in 0..2_000 {
+            let parts = 2 + i % 2;
+            let f = |_: usize| {
+                total.fetch_add(1, Ordering::Relaxed);
+            };
+            w.run(parts, &f);
+        }
+        assert_eq!(total.load(Ordering::Relaxed), 1_000 * 2 + 1_000 * 3);
+    }
 
     #[test]
     fn every_part_runs_once() {
