@@ -86,3 +86,41 @@ fn layers_report_a_wrong_input_rank_instead_of_panicking() {
         "{err}"
     );
 }
+
+#[test]
+fn bad_hyperparameters_are_build_errors() {
+    let b = GraphBuilder::new("g");
+    let x = b.input("x", &[2, 3, 8]);
+    let attn = nn::MultiHeadAttention::new(&b, "attn", 8, 3);
+    b.output("y", attn.forward(x, x, None));
+    let err = b.build().expect_err("3 heads do not divide 8");
+    assert!(
+        err.to_string().contains("3 heads must divide d_model = 8"),
+        "{err}"
+    );
+
+    let b = GraphBuilder::new("g");
+    let x = b.input("x", &[4]);
+    let drop = nn::Dropout::new(&b, "drop", 1.5, Mode::Train);
+    b.output("y", drop.forward(x));
+    let err = b.build().expect_err("p = 1.5 is no probability");
+    assert!(
+        err.to_string().contains("must be in [0, 1], found 1.5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dropout_of_everything_gives_zeros() {
+    let b = GraphBuilder::new("g");
+    let x = b.input("x", &[4]);
+    let drop = nn::Dropout::new(&b, "drop", 1.0, Mode::Train);
+    b.output("y", drop.forward(x));
+    let graph = b.build().expect("valid");
+    let mut session = kiln::session(&graph, 0).expect("compiles");
+    let xs = [1.0, -2.0, 3.0, 4.0];
+    let out = session
+        .run(&[("x", TensorRef::f32(&[4], &xs))])
+        .expect("runs");
+    assert_eq!(out.get("y").and_then(|t| t.as_f32()).expect("y"), &[0.0; 4]);
+}

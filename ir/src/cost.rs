@@ -35,25 +35,27 @@ pub fn node_cost(graph: &Graph, id: NodeId) -> NodeCost {
             } else {
                 a[a.len() - 1]
             };
-            2 * out_n * k as u64
+            2u64.saturating_mul(out_n).saturating_mul(k as u64)
         }
         Op::Conv2d(_) => {
             let w = &in_ty(1).shape.0;
-            2 * out_n * (w[1] * w[2] * w[3]) as u64
+            2u64.saturating_mul(out_n).saturating_mul(taps(w))
         }
         Op::Conv2dInputGrad { .. } => {
             // Same multiply-adds as the forward convolution that produced dy.
             let (dy, w) = (&in_ty(0).shape, &in_ty(1).shape.0);
-            2 * dy.numel() as u64 * (w[1] * w[2] * w[3]) as u64
+            2u64.saturating_mul(dy.numel() as u64)
+                .saturating_mul(taps(w))
         }
         Op::Conv2dWeightGrad { .. } => {
             let (dy, w) = (&in_ty(1).shape, &out.shape.0);
-            2 * dy.numel() as u64 * (w[1] * w[2] * w[3]) as u64
+            2u64.saturating_mul(dy.numel() as u64)
+                .saturating_mul(taps(w))
         }
-        Op::MaxPool2d(p) | Op::AvgPool2d(p) => out_n * (p.kernel[0] * p.kernel[1]) as u64,
-        Op::MaxPool2dGrad(p) => in_ty(1).shape.numel() as u64 * (p.kernel[0] * p.kernel[1]) as u64,
+        Op::MaxPool2d(p) | Op::AvgPool2d(p) => out_n.saturating_mul(window(p)),
+        Op::MaxPool2dGrad(p) => (in_ty(1).shape.numel() as u64).saturating_mul(window(p)),
         Op::AvgPool2dGrad { pool, .. } => {
-            in_ty(0).shape.numel() as u64 * (pool.kernel[0] * pool.kernel[1]) as u64
+            (in_ty(0).shape.numel() as u64).saturating_mul(window(pool))
         }
         Op::RandomUniform { .. } | Op::RandomBernoulli { .. } => out_n,
         Op::ScatterAdd { .. } => in_ty(0).shape.numel() as u64,
@@ -63,11 +65,25 @@ pub fn node_cost(graph: &Graph, id: NodeId) -> NodeCost {
         Op::Input { .. } | Op::Param { .. } | Op::State { .. } | Op::Const { .. } => 0,
         Op::Output { .. } | Op::Update { .. } => 0,
         _ => {
-            let read: usize = operands.iter().map(|&o| graph.ty(o).size_bytes()).sum();
-            (read + out.size_bytes()) as u64
+            let read = operands
+                .iter()
+                .fold(0usize, |n, &o| n.saturating_add(graph.ty(o).size_bytes()));
+            read.saturating_add(out.size_bytes()) as u64
         }
     };
     NodeCost { flops, bytes }
+}
+
+/// Multiply-adds per output element of a convolution with weight dims `w`.
+fn taps(w: &[usize]) -> u64 {
+    (w[1] as u64)
+        .saturating_mul(w[2] as u64)
+        .saturating_mul(w[3] as u64)
+}
+
+/// Elements per pooling window.
+fn window(p: &crate::op::PoolParams) -> u64 {
+    (p.kernel[0] as u64).saturating_mul(p.kernel[1] as u64)
 }
 
 /// The summed cost of every node.

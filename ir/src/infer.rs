@@ -223,7 +223,9 @@ pub fn infer(op: &Op, operands: &[TensorType]) -> Result<TensorType, TypeError> 
             }
             let k = idx.shape.rank();
             let u = &upd.shape.0;
-            let fits = u.len() >= k + axis && u[*axis..axis + k] == idx.shape.0[..];
+            let fits = axis
+                .checked_add(k)
+                .is_some_and(|end| u.len() >= end && u[*axis..end] == idx.shape.0[..]);
             if !fits {
                 return Err(TypeError::Shape(format!(
                     "updates {} must contain the indices' shape {} at axis {axis}",

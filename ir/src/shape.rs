@@ -147,7 +147,7 @@ impl TensorType {
 
     /// Bytes needed to store the tensor densely.
     pub fn size_bytes(&self) -> usize {
-        self.shape.numel() * self.dtype.size_bytes()
+        self.shape.numel().saturating_mul(self.dtype.size_bytes())
     }
 }
 

@@ -66,9 +66,19 @@ impl Dataset {
         })
     }
 
-    /// Features = every column but the last, class = the last column.
+    /// Features = every column but the last, class = the last column (which
+    /// must hold whole numbers from 0 up).
     pub fn classification(table: &Table) -> Result<Dataset, DataError> {
-        let classes = table.target().iter().map(|&v| v as i32).collect();
+        let mut classes = Vec::with_capacity(table.rows());
+        for (row, &v) in table.target().iter().enumerate() {
+            if !(v >= 0.0 && v.fract() == 0.0 && v <= i32::MAX as f32) {
+                return Err(DataError::Invalid(format!(
+                    "row {} of the table: expected a class index (a whole number >= 0) in the last column, found {v}",
+                    row + 1
+                )));
+            }
+            classes.push(v as i32);
+        }
         Dataset::new(
             table.features(),
             &[table.columns.len() - 1],
@@ -116,8 +126,10 @@ impl Dataset {
 
     /// `(rest, picked)` where row `i` is picked when `i % k == r` (the shared
     /// data notes' "every 5th row is test" split, balanced on sorted files).
+    /// With `k == 0` nothing is picked.
     pub fn split_every(&self, k: usize, r: usize) -> (Dataset, Dataset) {
-        let (picked, rest): (Vec<usize>, Vec<usize>) = (0..self.len()).partition(|i| i % k == r);
+        let (picked, rest): (Vec<usize>, Vec<usize>) =
+            (0..self.len()).partition(|i| k != 0 && i % k == r);
         (self.subset(&rest), self.subset(&picked))
     }
 
@@ -148,7 +160,12 @@ impl Dataset {
     /// Number of classes (largest class index + 1), for class targets.
     pub fn classes(&self) -> usize {
         match &self.targets {
-            Targets::Classes(c) => c.iter().copied().max().map_or(0, |m| m as usize + 1),
+            Targets::Classes(c) => c
+                .iter()
+                .copied()
+                .filter(|&c| c >= 0)
+                .max()
+                .map_or(0, |m| m as usize + 1),
             Targets::Values { .. } => 0,
         }
     }
@@ -165,6 +182,12 @@ pub struct Standardizer {
 impl Standardizer {
     /// Fits on `values`, a row-major table of rows of `width` values.
     pub fn fit_values(values: &[f32], width: usize) -> Standardizer {
+        if width == 0 {
+            return Standardizer {
+                mean: Vec::new(),
+                std: Vec::new(),
+            };
+        }
         let rows = (values.len() / width.max(1)).max(1);
         let mut mean = vec![0.0f64; width];
         let mut sq = vec![0.0f64; width];
@@ -198,6 +221,9 @@ impl Standardizer {
     /// `(v - mean) / std`, feature by feature.
     pub fn apply_values(&self, values: &mut [f32]) {
         let w = self.mean.len();
+        if w == 0 {
+            return;
+        }
         for row in values.chunks_mut(w) {
             for (j, v) in row.iter_mut().enumerate() {
                 *v = (*v - self.mean[j]) / self.std[j];
@@ -213,6 +239,9 @@ impl Standardizer {
     /// Maps standardized values back to the original units.
     pub fn invert_values(&self, values: &mut [f32]) {
         let w = self.mean.len();
+        if w == 0 {
+            return;
+        }
         for row in values.chunks_mut(w) {
             for (j, v) in row.iter_mut().enumerate() {
                 *v = *v * self.std[j] + self.mean[j];

@@ -25,8 +25,13 @@ pub fn read_idx_images(
         (Some(n), Some(r), Some(c)) => (n, r, c),
         _ => return Err(bad("truncated header".into())),
     };
-    let expected = 16 + n * rows * cols;
-    if bytes.len() != expected {
+    // A crafted header must not overflow the size computation.
+    let expected = n
+        .checked_mul(rows)
+        .and_then(|v| v.checked_mul(cols))
+        .and_then(|v| v.checked_add(16));
+    if expected != Some(bytes.len()) {
+        let expected = expected.map_or("more than usize::MAX".to_string(), |e| e.to_string());
         return Err(bad(format!(
             "expected {expected} bytes for {n} images of {rows}x{cols}, found {}",
             bytes.len()
@@ -47,10 +52,10 @@ pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, DataError> {
         )));
     }
     let n = be32(&bytes, 4).ok_or_else(|| bad("truncated header".into()))?;
-    if bytes.len() != 8 + n {
+    if n.checked_add(8) != Some(bytes.len()) {
         return Err(bad(format!(
             "expected {} bytes for {n} labels, found {}",
-            8 + n,
+            n.saturating_add(8),
             bytes.len()
         )));
     }

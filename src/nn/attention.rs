@@ -56,10 +56,17 @@ impl<'g> MultiHeadAttention<'g> {
         d_model: usize,
         heads: usize,
     ) -> MultiHeadAttention<'g> {
+        if heads == 0 || !d_model.is_multiple_of(heads) {
+            b.invalid(
+                "multi-head attention",
+                format!("{heads} heads must divide d_model = {d_model}"),
+            );
+        }
         let lin = |part: &str| Linear::new(b, &format!("{name}.{part}"), d_model, d_model);
         MultiHeadAttention {
             name: name.into(),
-            heads,
+            // Kept >= 1 so the (already reported) mistake cannot divide by zero.
+            heads: heads.max(1),
             q: lin("q"),
             k: lin("k"),
             v: lin("v"),

@@ -389,6 +389,20 @@ impl GraphBuilder {
         }
     }
 
+    /// Records a mistake `what` made at the caller's line (for layers and
+    /// helpers built on the DSL, e.g. an invalid hyperparameter) and returns a
+    /// poisoned tensor: `build()` will return the first such mistake.
+    #[track_caller]
+    pub fn invalid(&self, what: &str, message: impl Into<String>) -> Tensor<'_> {
+        self.record(
+            what,
+            &[],
+            SourceLoc::caller(),
+            TypeError::Attribute(message.into()),
+        );
+        self.poisoned()
+    }
+
     /// Adds any op to the graph: the primitive every DSL method goes through.
     #[track_caller]
     pub fn apply(&self, op: Op, operands: &[Tensor<'_>]) -> Tensor<'_> {

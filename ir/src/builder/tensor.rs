@@ -443,7 +443,13 @@ impl<'g> Tensor<'g> {
     /// `len` elements from `start` along `axis` (PyTorch's `narrow`).
     #[track_caller]
     pub fn narrow(self, axis: i32, start: usize, len: usize) -> Tensor<'g> {
-        self.slice_at(axis, start, start + len, 1, SourceLoc::caller())
+        let loc = SourceLoc::caller();
+        let Some(end) = start.checked_add(len) else {
+            let err = TypeError::Attribute(format!("narrow from {start} by {len} overflows"));
+            self.b.record("slice", &[self.ty()], loc, err);
+            return self.b.poisoned();
+        };
+        self.slice_at(axis, start, end, 1, loc)
     }
 
     /// Pads `axis` with `low` values before and `high` after.

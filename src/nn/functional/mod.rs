@@ -36,8 +36,19 @@ pub fn linear<'g>(x: Tensor<'g>, weight: Tensor<'g>, bias: Option<Tensor<'g>>) -
 /// advance every step (see [`crate::nn::Dropout`], which manages it).
 #[track_caller]
 pub fn dropout<'g>(x: Tensor<'g>, p: f32, counter: Tensor<'g>) -> Tensor<'g> {
-    if p <= 0.0 {
+    let b = x.builder();
+    if !(0.0..=1.0).contains(&p) {
+        return b.invalid(
+            "dropout",
+            format!("the drop probability must be in [0, 1], found {p}"),
+        );
+    }
+    if p == 0.0 {
         return x;
+    }
+    if p == 1.0 {
+        // Everything dropped (the 1/(1-p) scale would turn 0 into NaN).
+        return b.full(0.0, &x.dims());
     }
     let keep = x.builder().random_bernoulli(counter, &x.dims(), 1.0 - p);
     x * keep * (1.0 / (1.0 - p))
