@@ -199,3 +199,34 @@ fn a_graph_and_its_gradient_graph_verify() {
     assert_eq!(graph.ty(grads[0]), graph.ty(p));
     kiln_ir::verify(&graph).expect("valid backward graph");
 }
+
+#[test]
+fn pow_gradients_at_zero_follow_pytorch() {
+    // d/dx 0^0 and d/dy 0^y are 0 in PyTorch, not NaN.
+    let b = GraphBuilder::new("g");
+    let x = b.param("x", &[2], Init::Zeros);
+    let y = b.param("y", &[2], Init::Zeros);
+    let loss = x.pow(y).sum_all();
+    b.output("loss", loss);
+    let (l, px, py) = (
+        loss.id().expect("valid"),
+        x.id().expect("valid"),
+        y.id().expect("valid"),
+    );
+    let mut graph = b.build().expect("valid");
+    let g = differentiate(&mut graph, l, &[px, py]).expect("differentiable");
+    let mut store: Env<f64> = Env::new();
+    store.insert(
+        "x".into(),
+        Value::Float(Array::new(Shape::from([2]), vec![0.0, 2.0]).expect("2")),
+    );
+    store.insert(
+        "y".into(),
+        Value::Float(Array::new(Shape::from([2]), vec![0.0, 3.0]).expect("2")),
+    );
+    let v = evaluate_all(&graph, &Env::new(), &store).expect("evaluates");
+    assert_eq!(v[&g[0]].to_f64_vec(), vec![0.0, 12.0]);
+    let dy = v[&g[1]].to_f64_vec();
+    assert_eq!(dy[0], 0.0);
+    assert!((dy[1] - 8.0 * 2f64.ln()).abs() < 1e-5, "{dy:?}");
+}

@@ -162,8 +162,17 @@ pub fn vjp<'g>(
     }
 }
 
-/// Whether `op` passes gradient to at least one operand (stop-gradient ops do not).
-pub fn is_differentiable(op: &Op) -> bool {
+/// Whether node `id` passes gradient to at least one operand: not the
+/// stop-gradient ops, and nothing computed from integers (as `vjp` decides).
+pub fn is_differentiable(graph: &kiln_ir::Graph, id: kiln_ir::NodeId) -> bool {
+    let from_floats = graph
+        .operands(id)
+        .first()
+        .is_none_or(|&x| graph.ty(x).dtype == DType::F32);
+    let op = graph.op(id);
+    if matches!(op, Op::Unary(_) | Op::Binary(_) | Op::Cast { .. }) && !from_floats {
+        return false;
+    }
     match op {
         Op::Unary(u) => !matches!(u, UnaryOp::Sign | UnaryOp::Step),
         Op::Binary(b) => !b.is_comparison(),
@@ -215,8 +224,14 @@ fn binary<'g>(
         BinaryOp::Sub => (g, -g),
         BinaryOp::Mul => (g * y, g * x),
         BinaryOp::Div => (g / y, -(g * z / y)),
-        // d/dx x^y = y x^(y-1); d/dy x^y = x^y ln x.
-        BinaryOp::Pow => (g * y * x.pow(y - 1.0), g * z * x.log()),
+        // d/dx x^y = y x^(y-1); d/dy x^y = x^y ln x. As PyTorch: the first is 0
+        // where y = 0 (even at x = 0), the second 0 where x = 0 and y >= 0.
+        BinaryOp::Pow => {
+            let zero = x.builder().scalar(0.0);
+            let dx = y.eq(zero).select(zero, g * y * x.pow(y - 1.0));
+            let dy = (x.eq(zero) * y.ge(zero)).select(zero, g * z * x.log());
+            (dx, dy)
+        }
         BinaryOp::Max | BinaryOp::Min => {
             let wins = if op == BinaryOp::Max {
                 x.gt(y)
