@@ -180,6 +180,17 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Whether the kernel computes each output element from the input elements
+    /// at the same index only, so it may write its output over an input
+    /// read through the identical view (the compiler's in-place aliasing and
+    /// in-place updates rely on it; the runtime accepts such plans).
+    pub fn is_elementwise(&self) -> bool {
+        matches!(
+            self,
+            Kernel::Copy | Kernel::Unary(_) | Kernel::Binary(_) | Kernel::Where | Kernel::Cast
+        )
+    }
+
     /// The kernel's spelling in the plan text.
     pub fn name(&self) -> String {
         match self {

@@ -86,22 +86,13 @@ impl<'a> DataLoader<'a> {
     }
 
     fn gather(&self, idx: &[usize], real: usize) -> Batch {
-        let n = self.data.sample_len();
-        let x = idx
-            .iter()
-            .flat_map(|&i| self.data.x[i * n..(i + 1) * n].iter().copied())
-            .collect();
-        let (classes, values) = match &self.data.targets {
-            Targets::Classes(c) => (idx.iter().map(|&i| c[i]).collect(), Vec::new()),
-            Targets::Values { data, width } => (
-                Vec::new(),
-                idx.iter()
-                    .flat_map(|&i| data[i * width..(i + 1) * width].iter().copied())
-                    .collect(),
-            ),
+        let picked = self.data.subset(idx);
+        let (classes, values) = match picked.targets {
+            Targets::Classes(c) => (c, Vec::new()),
+            Targets::Values { data, .. } => (Vec::new(), data),
         };
         Batch {
-            x,
+            x: picked.x,
             classes,
             values,
             real,

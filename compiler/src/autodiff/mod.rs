@@ -75,23 +75,10 @@ fn differentiate_owned(graph: Graph, loss: NodeId, wrt: &[NodeId]) -> Outcome {
             return (graph, Err(err));
         }
     };
-    let n = graph.next_id().index();
     // depends[i]: node i depends (structurally) on some node of `wrt`.
-    let mut depends = vec![false; n];
-    for &id in &order {
-        depends[id.index()] =
-            wrt.contains(&id) || graph.operands(id).iter().any(|o| depends[o.index()]);
-    }
+    let depends = descendants(&graph, wrt, &order);
     // reaches[i]: the loss depends on node i.
-    let mut reaches = vec![false; n];
-    reaches[loss.index()] = true;
-    for &id in order.iter().rev() {
-        if reaches[id.index()] {
-            for o in graph.operands(id) {
-                reaches[o.index()] = true;
-            }
-        }
-    }
+    let reaches = ancestors(&graph, loss, &order);
     let active = |id: NodeId| depends[id.index()] && reaches[id.index()];
 
     let b = GraphBuilder::from_graph(graph);
@@ -175,32 +162,17 @@ fn differentiate_owned(graph: Graph, loss: NodeId, wrt: &[NodeId]) -> Outcome {
 /// Why no gradient reaches `param`: the loss does not depend on it at all, or
 /// every path passes through a stop-gradient op (named with its location).
 fn why_unreached(graph: &Graph, param: NodeId, loss: NodeId, order: &[NodeId]) -> String {
-    let n = graph.next_id().index();
-    let mut from_param = vec![false; n];
-    from_param[param.index()] = true;
-    for &id in order {
-        if graph.operands(id).iter().any(|o| from_param[o.index()]) {
-            from_param[id.index()] = true;
-        }
-    }
+    let from_param = descendants(graph, &[param], order);
     if !from_param[loss.index()] {
         return "the loss does not depend on it".into();
     }
     // The first stop-gradient node on a path from the param to the loss.
-    let mut reaches = vec![false; n];
-    reaches[loss.index()] = true;
-    for &id in order.iter().rev() {
-        if reaches[id.index()] {
-            for o in graph.operands(id) {
-                reaches[o.index()] = true;
-            }
-        }
-    }
+    let reaches = ancestors(graph, loss, order);
     let breaker = order.iter().find(|&&id| {
         from_param[id.index()]
             && reaches[id.index()]
             && id != param
-            && !vjp::is_differentiable(graph.op(id))
+            && !vjp::is_differentiable(graph, id)
     });
     match breaker {
         Some(&id) => {
@@ -213,4 +185,28 @@ fn why_unreached(graph: &Graph, param: NodeId, loss: NodeId, order: &[NodeId]) -
         }
         None => "no gradient reaches it".into(),
     }
+}
+
+/// `mark[i]`: node `i` is one of `roots` or depends on one (`order` is topological).
+fn descendants(graph: &Graph, roots: &[NodeId], order: &[NodeId]) -> Vec<bool> {
+    let mut mark = vec![false; graph.next_id().index()];
+    for &id in order {
+        mark[id.index()] =
+            roots.contains(&id) || graph.operands(id).iter().any(|o| mark[o.index()]);
+    }
+    mark
+}
+
+/// `mark[i]`: `root` depends on node `i` (or is it).
+fn ancestors(graph: &Graph, root: NodeId, order: &[NodeId]) -> Vec<bool> {
+    let mut mark = vec![false; graph.next_id().index()];
+    mark[root.index()] = true;
+    for &id in order.iter().rev() {
+        if mark[id.index()] {
+            for o in graph.operands(id) {
+                mark[o.index()] = true;
+            }
+        }
+    }
+    mark
 }

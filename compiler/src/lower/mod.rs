@@ -284,10 +284,7 @@ impl<'g> Lowering<'g> {
         // if every read of that input in the step is through the identical dense view.
         let mut aliases = Vec::new();
         for (s, step) in self.plan.steps.iter().enumerate() {
-            let elementwise = matches!(
-                step.kernel,
-                Kernel::Unary(_) | Kernel::Binary(_) | Kernel::Where | Kernel::Cast | Kernel::Copy
-            );
+            let elementwise = step.kernel.is_elementwise();
             let Some(out) = temp_of(&step.output) else {
                 continue;
             };

@@ -4,7 +4,7 @@ use crate::autodiff::{AutodiffError, differentiate};
 use crate::error::PassError;
 use crate::pass::{Changed, Pass, PassCx};
 use crate::train::{PenaltyKind, TrainConfig, grad_output};
-use kiln_ir::{Graph, GraphBuilder, NodeId, Op};
+use kiln_ir::{Graph, GraphBuilder, NodeId};
 
 /// Differentiates the training configuration's loss (plus its L1/L2
 /// penalties) with respect to the params it trains, and exposes each gradient
@@ -127,10 +127,7 @@ fn add_penalties(
         for (name, id) in params {
             let applies = match &penalty.params {
                 Some(list) => list.contains(name),
-                None => {
-                    name.ends_with("weight")
-                        && matches!(b.edit(|g| g.op(*id).clone()), Op::Param { .. })
-                }
+                None => name.ends_with("weight"),
             };
             if !applies {
                 continue;

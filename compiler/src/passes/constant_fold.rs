@@ -88,8 +88,8 @@ fn is_elementwise(op: &Op) -> bool {
 }
 
 /// The one element of a constant splat: a constant whose elements are all
-/// equal, or a broadcast or reshape of one.
-fn splat(graph: &Graph, id: NodeId) -> Option<Literal> {
+/// equal, or a broadcast or reshape of one (`simplify` reads it too).
+pub(crate) fn splat(graph: &Graph, id: NodeId) -> Option<Literal> {
     match graph.op(id) {
         Op::Const { value } => {
             let v = value.splat_value()?;

@@ -55,11 +55,7 @@ impl Pass for Simplify {
 /// The value every element of `id` has, if it is a constant splat (possibly
 /// broadcast or reshaped).
 fn splat(graph: &Graph, id: NodeId) -> Option<f64> {
-    match graph.op(id) {
-        Op::Const { value } => value.splat_value(),
-        Op::Broadcast { .. } | Op::Reshape { .. } => splat(graph, graph.operands(id)[0]),
-        _ => None,
-    }
+    super::constant_fold::splat(graph, id).and_then(|l| l.splat_value())
 }
 
 fn binary(graph: &Graph, id: NodeId, op: BinaryOp) -> Option<(NodeId, NodeId)> {

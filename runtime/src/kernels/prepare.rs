@@ -118,9 +118,8 @@ fn ew<const K: usize>(cx: &Prep, views: [&View; K]) -> Ew<K> {
 /// Whether a kernel may write its output over an identical input view.
 pub(crate) fn allows_in_place(k: &Kernel) -> bool {
     match k {
-        Kernel::Copy | Kernel::Unary(_) | Kernel::Binary(_) | Kernel::Where | Kernel::Cast => true,
         Kernel::Reduce { axes, .. } => axes.is_empty(),
-        _ => false,
+        k => k.is_elementwise(),
     }
 }
 
