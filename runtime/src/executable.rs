@@ -173,7 +173,12 @@ impl Executable {
         let scratch_elems = round_up(prep.private_need);
         let pack_offset = private_offset + scratch_elems;
         let pack_per_thread = round_up(steps.iter().map(Prepared::pack_need).max().unwrap_or(0));
-        let threads = if pack_per_thread == 0 { 1 } else { threads };
+        // Helpers only when some step is big enough to be split.
+        let threads = if pack_per_thread == 0 || !steps.iter().any(Prepared::may_split) {
+            1
+        } else {
+            threads
+        };
         let mut next = pack_offset + pack_per_thread * threads;
         let mut outputs = Vec::with_capacity(plan.outputs.len());
         let mut finish = Vec::new();

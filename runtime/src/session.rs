@@ -70,7 +70,9 @@ impl Session {
         &self.store
     }
 
-    /// The store, to read or write many tensors (names are re-checked on the next run).
+    /// The store, to read or write many tensors. Entries are only ever added,
+    /// never moved or removed, so the executable's bindings stay valid and are
+    /// not re-checked.
     pub fn store_mut(&mut self) -> &mut ParamStore {
         &mut self.store
     }

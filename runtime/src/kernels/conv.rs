@@ -135,6 +135,15 @@ fn valid_range(p: &ConvParams, axis: usize, k: usize, size: usize, outs: usize) 
 }
 
 impl Conv {
+    /// Multiply-adds of one image's (and group's) GEMM; 0 on the direct path.
+    pub fn gemm_macs(&self) -> usize {
+        let d = &self.d;
+        match self.path {
+            ConvPath::Direct => 0,
+            ConvPath::Gemm { .. } => d.og() * d.col_rows() * d.oh * d.ow,
+        }
+    }
+
     /// Packing scratch the GEMMs of this step need per thread.
     pub fn pack_need(&self) -> usize {
         let d = &self.d;

@@ -19,7 +19,7 @@
 //!
 //! In place: an input may be the output's identical view (the plan loader
 //! checks that every input is either identical to the output or disjoint from
-//! it). Parallel note: runs are independent, so a rayon split over the outer
+//! it). Parallel note: runs are independent, so a split (with the executable's `Workers`) over the outer
 //! dims of the walk is safe for large tensors.
 
 use super::layout::{Bits, Loc, Walk};

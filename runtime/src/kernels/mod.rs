@@ -56,6 +56,18 @@ impl Prepared {
         }
     }
 
+    /// Whether the step is large enough that a call could split it over
+    /// threads (a superset of the kernels' own thresholds): an executable
+    /// with no such step keeps a single thread and spawns no helpers.
+    pub fn may_split(&self) -> bool {
+        let macs = match self {
+            Prepared::MatMul(k) => k.batch.numel() * k.shape.m * k.shape.k * k.shape.n,
+            Prepared::Conv(k) => k.gemm_macs(),
+            _ => 0,
+        };
+        macs >= gemm::parallel::GEMV_PAR_MIN_MACS
+    }
+
     /// Runs the kernel. Only the index-driven kernels can fail.
     ///
     /// # Safety

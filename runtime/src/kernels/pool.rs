@@ -18,7 +18,7 @@
 //! addition order is the evaluator's.
 //!
 //! Parallel note: planes are independent in all four kernels (the gradients
-//! only add within their own plane), so rayon can split over `n * c`.
+//! only add within their own plane), so the executable's `Workers` could split over `n * c`.
 
 use super::layout::{Loc, zero4};
 use kiln_ir::PoolParams;

@@ -6,7 +6,7 @@
 //! the counter, so it is computed once per run (`stream_key`) and each element
 //! costs one `uniform_at` (exactly what `uniform` computes).
 //!
-//! Parallel note: elements are independent; a rayon split only needs each
+//! Parallel note: elements are independent; a split over the executable's `Workers` only needs each
 //! chunk's starting flat index.
 
 use super::layout::{Loc, Walk};

@@ -14,7 +14,7 @@
 //!   tests allow `n` ulps of the absolute sum for that).
 //!
 //! Max and min propagate NaN exactly as the evaluator does. Parallel note:
-//! output elements (or rows) are independent, so rayon can split the kept walk.
+//! output elements (or rows) are independent, so the executable's `Workers` could split the kept walk.
 
 use super::elementwise::{max_nan, min_nan};
 use super::layout::{Bits, Loc, Walk};
