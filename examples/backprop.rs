@@ -213,7 +213,15 @@ pub fn run(config: &Config) -> Result<Report, kiln::Error> {
             g.kiln
                 .iter()
                 .zip(&g.closed_form)
-                .map(|(a, b)| (a - b).abs())
+                // A NaN on either side counts as an infinite difference
+                // (f32::max would silently drop it).
+                .map(|(a, b)| {
+                    if (a - b).is_nan() {
+                        f32::INFINITY
+                    } else {
+                        (a - b).abs()
+                    }
+                })
                 .fold(0.0, f32::max)
         } else {
             f32::INFINITY // a missing gradient output

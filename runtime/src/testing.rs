@@ -3,10 +3,11 @@
 //! plan allocates nothing. Each test binary installs it with
 //! `#[global_allocator] static A: CountingAllocator = CountingAllocator;`.
 //! Counting per thread keeps tests running in parallel from disturbing each
-//! other.
+//! other; a global count also covers helper threads.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The system allocator, counting the allocations of each thread.
 pub struct CountingAllocator;
@@ -15,9 +16,13 @@ thread_local! {
     static ALLOCS: Cell<usize> = const { Cell::new(0) };
 }
 
+/// Allocations by every thread (helper threads included).
+static GLOBAL_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
 fn count() {
     // `try_with`: a thread being torn down may still allocate.
     let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+    GLOBAL_ALLOCS.fetch_add(1, Ordering::Relaxed);
 }
 
 // SAFETY: every call is forwarded unchanged to the system allocator; the
@@ -50,6 +55,13 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// Heap allocations made by this thread so far (with `CountingAllocator` installed).
 pub fn allocations() -> usize {
     ALLOCS.with(Cell::get)
+}
+
+/// Heap allocations made by all threads so far: use it where a run's helper
+/// threads must not allocate either, in a test binary whose other threads are
+/// idle meanwhile (one test, or tests serialized by a lock).
+pub fn global_allocations() -> usize {
+    GLOBAL_ALLOCS.load(Ordering::Relaxed)
 }
 
 /// Heap allocations this thread makes while running `f`.
